@@ -1,0 +1,162 @@
+"""Users, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import select
+
+from accounts.models import Affiliation, ApiToken, Institution, Role, User
+from app.database import utcnow
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+
+MIN_PASSWORD_LENGTH = 8
+# Only refresh last_used_at this often, so reading with a token is not a write per request.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["PASSWORD_HASH_TIME_COST"], memory_cost=config["PASSWORD_HASH_MEMORY_COST"]
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput({"email": str(exc)}) from exc
+
+
+def get_institution(code: str) -> Institution:
+    institution = db.session.scalar(select(Institution).where(Institution.code == code.upper()))
+    if institution is None:
+        raise NotFound(f"No institution with code {code!r}.")
+    return institution
+
+
+def list_institutions() -> list[Institution]:
+    return list(db.session.scalars(select(Institution).order_by(Institution.id)))
+
+
+def create_user(
+    *,
+    email: str,
+    password: str,
+    institution_code: str,
+    role: str = Role.MEMBER.value,
+    affiliation: str = Affiliation.STAFF.value,
+    full_name: str = "",
+) -> User:
+    errors: dict[str, str] = {}
+    if role not in {r.value for r in Role}:
+        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+    if affiliation not in {a.value for a in Affiliation}:
+        errors["affiliation"] = f"must be one of {', '.join(a.value for a in Affiliation)}"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    if errors:
+        raise InvalidInput(errors)
+    email = normalise_email(email)
+    institution = db.session.scalar(select(Institution).where(Institution.code == institution_code.upper()))
+    if institution is None:
+        raise InvalidInput({"institution": f"unknown institution {institution_code!r}"})
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise InvalidInput({"email": "a user with this email already exists"})
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        institution=institution,
+        role=role,
+        affiliation=affiliation,
+        full_name=full_name,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        # Spend the same effort as a real check so timing does not reveal accounts.
+        _hasher().hash(password)
+        return None
+    return user if verify_password(user, password) else None
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(user: User, *, name: str = "", now: datetime | None = None) -> tuple[str, ApiToken]:
+    """Return the secret (shown once) and its stored record."""
+    now = now or utcnow()
+    secret = "atu_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        token_hash=_digest(secret),
+        name=name,
+        created_at=now,
+        expires_at=now + timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"]),
+    )
+    db.session.add(token)
+    db.session.flush()
+    return secret, token
+
+
+def resolve_token(secret: str, *, now: datetime | None = None) -> ApiToken | None:
+    now = now or utcnow()
+    # The lookup is by SHA-256 of a 256-bit secret: equality on the digest leaks nothing useful.
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
+    return token
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int, *, now: datetime | None = None) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+    return token

@@ -1,0 +1,89 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
+
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+class IdConverter(IntegerConverter):
+    """Positive ids that fit a 32-bit column; larger values are a 404, not a database overflow."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        super().__init__(map, min=1, max=2**31 - 1)
+
+
+def create_app(config: type | None = None) -> Flask:
+    from config import DevelopmentConfig
+
+    app = Flask(__name__, instance_relative_config=True, static_folder="../static", template_folder="../templates")
+    app.config.from_object(config or DevelopmentConfig)
+    app.url_map.converters["id"] = IdConverter
+    register_extensions(app)
+    register_i18n(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    register_health(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import os
+
+    from app.database import render_item
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
+        compare_type=True, render_item=render_item,
+    )  # fmt: skip
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from accounts.views import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+
+
+def register_i18n(app: Flask) -> None:
+    from app.i18n import init_i18n
+
+    init_i18n(app, babel)
+
+
+def register_blueprints(app: Flask) -> None:
+    from accounts.views import bp as accounts_views
+    from app.api import register_api
+    from resources.views import bp as resources_views
+
+    app.register_blueprint(accounts_views)
+    app.register_blueprint(resources_views)
+    register_api(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register_commands
+
+    register_commands(app)
+
+
+def register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        db.session.execute(text("SELECT 1"))
+        return {"status": "ok"}

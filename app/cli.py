@@ -1,0 +1,13 @@
+"""CLI wiring: each domain package owns its commands; this registers them."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from accounts.cli import users_cli
+    from resources.cli import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,138 @@
+"""Domain exceptions and the one place they become HTTP answers.
+
+The API (and feeds) answer `application/problem+json` (RFC 9457); pages answer
+an HTML error page in the visitor's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, json, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    title = "Authentication required"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class InvalidInput(DomainError):
+    """Bad field values; `errors` lists each as {"field", "pointer", "detail"}."""
+
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, errors: dict[str, str] | list[dict[str, str]], detail: str | None = None):
+        if isinstance(errors, dict):
+            errors = [field_error(field, message) for field, message in errors.items()]
+        self.errors = errors
+        super().__init__(detail or "; ".join(f"{e['field']}: {e['detail']}" for e in errors))
+
+    @property
+    def messages(self) -> dict[str, str]:
+        return {e["field"]: e["detail"] for e in self.errors}
+
+
+class MalformedRequest(DomainError):
+    status = 400
+    title = "Malformed request"
+
+
+def field_error(field: str, detail: str) -> dict[str, str]:
+    pointer = "#/" + field.replace(".", "/") if field else "#"
+    return {"field": field, "pointer": pointer, "detail": detail}
+
+
+def wants_problem_json() -> bool:
+    if request.path.startswith(("/api/", "/calendars/", "/healthz")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def problem_response(status: int, title: str, detail: str, **extra: Any):
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return json.dumps(body), status, {"Content-Type": "application/problem+json"}
+
+
+def html_error(status: int, detail: str | None = None):
+    titles = {
+        400: _("The request could not be understood."),
+        401: _("Please sign in to continue."),
+        403: _("You are not allowed to do this."),
+        404: _("This page does not exist."),
+        405: _("This action is not allowed here."),
+        409: _("This conflicts with something that already exists."),
+        413: _("The request is too large."),
+        422: _("Some of the values are not valid."),
+        429: _("Too many attempts. Please wait a minute and try again."),
+        500: _("Something went wrong on our side. Please try again later."),
+    }
+    message = titles.get(status, _("Something went wrong."))
+    return render_template("errors/error.html", status=status, message=message, detail=detail), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        if wants_problem_json():
+            extra = dict(error.extra)
+            if isinstance(error, InvalidInput):
+                extra["errors"] = error.errors
+            body, status, headers = problem_response(error.status, error.title, error.detail, **extra)
+            if isinstance(error, Unauthenticated):
+                headers["WWW-Authenticate"] = 'Bearer realm="atu-facilities"'
+            return body, status, headers
+        return html_error(error.status, error.detail)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        if wants_problem_json():
+            headers = {}
+            response = problem_response(status, error.name, error.description or error.name)
+            if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+                headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+            if status == 429:
+                headers["Retry-After"] = "60"
+            body, code, base_headers = response
+            return body, code, {**base_headers, **headers}
+        return html_error(status)
+
+    @app.errorhandler(InternalServerError)
+    def handle_server_error(error: InternalServerError):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_problem_json():
+            return problem_response(500, "Internal server error", "An unexpected error occurred.")
+        return html_error(500)

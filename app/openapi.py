@@ -1,0 +1,219 @@
+"""The OpenAPI 3.1 document for /api/v1.
+
+Request bodies come from the same pydantic models that validate them, so the
+document cannot drift from the code; a test checks that every registered API
+route is described here and every described path is registered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from accounts.schemas import TokenRequest
+from resources.schemas import BlockCreate, ResourceCreate, ResourceFields, SiteCreate
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema(ref_template="#/components/schemas/{model}")
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+def _ok(description: str, schema: dict[str, Any] | None = None, status: str = "200") -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description}
+    if schema is not None:
+        response["content"] = {"application/json": {"schema": schema}}
+    return {status: response}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    text = {400: "Malformed request", 401: "Missing or bad token", 403: "Forbidden by policy",
+            404: "Not found", 409: "Conflict", 422: "Invalid input", 429: "Too many requests"}  # fmt: skip
+    return {
+        str(s): {"description": text[s], "content": {"application/problem+json": {"schema": PROBLEM}}}
+        for s in statuses
+    }
+
+
+def _op(summary: str, responses: dict[str, Any], *, body: str | None = None, auth: bool = False,
+        params: list[dict[str, Any]] | None = None, tag: str = "") -> dict[str, Any]:  # fmt: skip
+    op: dict[str, Any] = {"summary": summary, "responses": responses, "tags": [tag] if tag else []}
+    if body:
+        op["requestBody"] = _body(body)
+    if auth:
+        op["security"] = [{"bearer": []}]
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+REF = {name: {"$ref": f"#/components/schemas/{name}"} for name in ("Resource", "Site", "Block", "Institution")}
+
+
+def _items(ref: dict[str, Any], total: bool = False) -> dict[str, Any]:
+    props: dict[str, Any] = {"items": {"type": "array", "items": ref}}
+    if total:
+        props |= {"total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}
+    return {"type": "object", "properties": props, "required": list(props)}
+
+
+def build_openapi() -> dict[str, Any]:
+    rid = _path_param("resource_id")
+    resource_filters = [
+        _query("kind", {"enum": ["lab", "sports", "dorm", "equipment", "room"]}),
+        _query("institution", {"type": "string"}, "UVT, UPT, UMFT or USVT"),
+        _query("q", {"type": "string", "maxLength": 500}, "words matched in names, descriptions and tags"),
+        _query("min_capacity", {"type": "integer", "minimum": 0}),
+        _query("feature", {"type": "string"}, "a feature code from /features"),
+        _query("free_from", {"type": "string", "format": "date-time"}, "with free_to: only resources free then"),
+        _query("free_to", {"type": "string", "format": "date-time"}),
+        _query("page", {"type": "integer", "minimum": 1, "default": 1}),
+        _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+    ]
+    paths: dict[str, Any] = {
+        "/auth/tokens": {
+            "post": _op("Exchange email and password for a bearer token",
+                        _ok("Token", {"$ref": "#/components/schemas/TokenCreated"}, "201") | _problems(400, 401, 422, 429),
+                        body="TokenRequest", tag="auth"),
+            "get": _op("List my active tokens", _ok("Tokens") | _problems(401), auth=True, tag="auth"),
+        },
+        "/auth/tokens/current": {
+            "delete": _op("Revoke the token used for this request", {"204": {"description": "Revoked"}} | _problems(401),
+                          auth=True, tag="auth"),
+        },
+        "/auth/tokens/{token_id}": {
+            "delete": _op("Revoke one of my tokens", {"204": {"description": "Revoked"}} | _problems(401, 404),
+                          auth=True, params=[_path_param("token_id")], tag="auth"),
+        },
+        "/me": {"get": _op("The authenticated user", _ok("User") | _problems(401), auth=True, tag="auth")},
+        "/institutions": {"get": _op("The alliance's universities", _ok("Institutions", _items(REF["Institution"])),
+                                     tag="catalogue")},
+        "/institutions/{code}": {
+            "get": _op("One university", _ok("Institution", REF["Institution"]) | _problems(404), tag="catalogue",
+                       params=[{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]),
+        },
+        "/resources": {
+            "get": _op("Search the catalogue (anonymous callers see public resources)",
+                       _ok("A page of resources", _items(REF["Resource"], total=True)) | _problems(401, 422),
+                       params=resource_filters, tag="catalogue"),
+            "post": _op("Create a resource (admin, or manager of its institution)",
+                        _ok("Created", REF["Resource"], "201") | _problems(400, 401, 403, 422),
+                        body="ResourceCreate", auth=True, tag="catalogue"),
+        },
+        "/resources/{resource_id}": {
+            "get": _op("One resource", _ok("Resource", REF["Resource"]) | _problems(401, 404), params=[rid],
+                       tag="catalogue"),
+            "patch": _op("Change a resource's settings", _ok("Resource", REF["Resource"]) | _problems(400, 401, 403, 404, 422),
+                         body="ResourceFields", auth=True, params=[rid], tag="catalogue"),
+        },
+        "/resources/{resource_id}/blocks": {
+            "get": _op("Blocked periods of a resource", _ok("Blocks", _items(REF["Block"])) | _problems(404),
+                       params=[rid], tag="catalogue"),
+            "post": _op("Block a period (maintenance, holidays)", _ok("Created", REF["Block"], "201")
+                        | _problems(400, 401, 403, 404, 422), body="BlockCreate", auth=True, params=[rid], tag="catalogue"),
+        },
+        "/resources/{resource_id}/blocks/{block_id}": {
+            "delete": _op("Remove a blocked period", {"204": {"description": "Removed"}} | _problems(401, 403, 404),
+                          auth=True, params=[rid, _path_param("block_id")], tag="catalogue"),
+        },
+        "/sites": {
+            "get": _op("Sites and buildings", _ok("Sites", _items(REF["Site"])), tag="catalogue",
+                       params=[_query("institution", {"type": "string"})]),
+            "post": _op("Create a site", _ok("Created", REF["Site"], "201") | _problems(400, 401, 403, 422),
+                        body="SiteCreate", auth=True, tag="catalogue"),
+        },
+        "/features": {"get": _op("The feature and equipment tags", _ok("Features"), tag="catalogue")},
+        "/openapi.json": {"get": _op("This document", _ok("OpenAPI 3.1 document"), tag="meta")},
+    }
+    schemas: dict[str, Any] = {}
+    for model in (TokenRequest, ResourceCreate, ResourceFields, BlockCreate, SiteCreate):
+        schema = _schema_of(model)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    schemas |= _output_schemas()
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ATU Facilities API",
+            "version": "1.0.0",
+            "description": "Shared booking of labs, equipment, sports, dorms and event spaces of UVT, UPT, UMFT and USVT. "
+            "Datetimes are ISO 8601; a value without offset is the resource's local time.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _output_schemas() -> dict[str, Any]:
+    string, integer, nullable_int = {"type": "string"}, {"type": "integer"}, {"type": ["integer", "null"]}
+    return {
+        "Problem": {
+            "type": "object",
+            "properties": {
+                "type": string, "title": string, "status": integer, "detail": string,
+                "errors": {"type": "array", "items": {"type": "object", "properties": {
+                    "field": string, "pointer": string, "detail": string}}},
+            },
+            "required": ["status", "title", "detail"],
+        },  # fmt: skip
+        "TokenCreated": {
+            "type": "object",
+            "properties": {"token": string, "id": integer, "expires_at": {"type": "string", "format": "date-time"}},
+            "required": ["token", "expires_at"],
+        },
+        "Institution": {
+            "type": "object",
+            "properties": {"code": {"enum": ["UVT", "UPT", "UMFT", "USVT"]}, "name_ro": string, "name_en": string,
+                           "short_name": string, "website": {"type": ["string", "null"]}, "city": string},
+            "required": ["code", "name_ro", "name_en"],
+        },  # fmt: skip
+        "Site": {
+            "type": "object",
+            "properties": {"id": integer, "institution": string, "name": string, "address": string,
+                           "latitude": {"type": ["number", "null"]}, "longitude": {"type": ["number", "null"]}},
+            "required": ["id", "institution", "name"],
+        },  # fmt: skip
+        "Block": {
+            "type": "object",
+            "properties": {"id": integer, "resource_id": integer, "start": {"type": "string", "format": "date-time"},
+                           "end": {"type": "string", "format": "date-time"}, "reason": string, "source": string},
+            "required": ["id", "resource_id", "start", "end"],
+        },  # fmt: skip
+        "Resource": {
+            "type": "object",
+            "properties": {
+                "id": integer, "name": string, "name_en": {"type": ["string", "null"]},
+                "kind": {"enum": ["lab", "sports", "dorm", "equipment", "room"]}, "institution": string,
+                "site": {"oneOf": [{"$ref": "#/components/schemas/Site"}, {"type": "null"}]},
+                "capacity": nullable_int, "units": integer, "timezone": string,
+                "visibility": {"enum": ["public", "alliance", "institution"]},
+                "approval": {"enum": ["none", "partners", "all"]},
+                "buffer_minutes": integer, "min_notice_minutes": integer, "max_advance_days": nullable_int,
+                "min_duration_minutes": nullable_int, "max_duration_minutes": nullable_int,
+                "opening_hours": {"type": ["object", "null"]},
+                "linked_to": {"type": "array", "items": integer},
+                "tariffs": {"type": "object", "additionalProperties": {"type": "number"}}, "currency": string,
+                "requires_authorization": {"type": "boolean"}, "quota_hours_per_week": {"type": ["number", "null"]},
+                "features": {"type": "array", "items": string},
+            },
+            "required": ["id", "name", "kind", "institution", "capacity", "units", "timezone"],
+        },  # fmt: skip
+    }

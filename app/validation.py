@@ -1,0 +1,76 @@
+"""Shared input types and JSON parsing for the API: strict types, no unknown fields,
+bounded sizes, and pydantic errors turned into our 422/400 problems."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from app.errors import InvalidInput, MalformedRequest, field_error
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _printable(value: str) -> str:
+    # NUL and other control characters break PostgreSQL text and terminals; tabs
+    # and newlines are fine in descriptions, so only Cc other than those is refused.
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def text(max_length: int, min_length: int = 0) -> type[str]:
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_printable),
+    ]
+
+
+Name = text(200, 1)
+ShortText = text(500)
+LongText = text(5000)
+Minutes = Annotated[int, Field(ge=0, le=366 * 24 * 60)]
+
+
+class StrictInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+def _location(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def errors_from_pydantic(exc: ValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors(include_url=False):
+        field = _location(error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        errors.append(field_error(field, message))
+    return errors
+
+
+def parse_json(model: type[M], raw: bytes) -> M:
+    if not raw.strip():
+        raise MalformedRequest("The request body must be a JSON object.")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise MalformedRequest("The request body is not valid JSON.") from exc
+        if any(e["type"] == "model_type" and not e["loc"] for e in exc.errors()):
+            raise MalformedRequest("The request body must be a JSON object.") from exc
+        raise InvalidInput(errors_from_pydantic(exc)) from exc
+
+
+def parse_query(model: type[M], args) -> M:
+    """Query strings are text, so these models validate in lax mode."""
+    data = {key: args.get(key) for key in args}
+    try:
+        return model.model_validate(data, strict=False)
+    except ValidationError as exc:
+        raise InvalidInput(errors_from_pydantic(exc)) from exc

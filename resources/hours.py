@@ -1,0 +1,91 @@
+"""Opening hours: validation and the pure "is this span inside opening hours" rule.
+
+Hours are a mapping of weekday keys to lists of ["HH:MM", "HH:MM"] wall-clock
+intervals in the resource's zone. `None` means always open; a missing weekday
+means closed all day. An interval may end at "24:00", and one ending at 24:00
+joins the next day's interval starting at 00:00.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from calendars.zones import zone
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_INTERVALS_PER_DAY = 6
+_HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
+
+
+def parse_hhmm(value: str) -> int:
+    """Minutes since midnight; raises ValueError."""
+    if not isinstance(value, str) or not _HHMM.match(value):
+        raise ValueError(f"{value!r} is not a time of day as HH:MM")
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def validate_opening_hours(hours: object) -> dict[str, str]:
+    """Field errors keyed by dotted path; empty when valid."""
+    if hours is None:
+        return {}
+    if not isinstance(hours, dict):
+        return {"opening_hours": "must be an object keyed by weekday (mon … sun) or null"}
+    errors: dict[str, str] = {}
+    for day, intervals in hours.items():
+        path = f"opening_hours.{day}"
+        if day not in WEEKDAYS:
+            errors[path] = "unknown weekday; use mon, tue, wed, thu, fri, sat, sun"
+            continue
+        if not isinstance(intervals, list) or len(intervals) > MAX_INTERVALS_PER_DAY:
+            errors[path] = f"must be a list of at most {MAX_INTERVALS_PER_DAY} [start, end] pairs"
+            continue
+        spans = []
+        for index, pair in enumerate(intervals):
+            item = f"{path}.{index}"
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                errors[item] = 'must be a pair like ["08:00", "20:00"]'
+                continue
+            try:
+                start, end = parse_hhmm(pair[0]), parse_hhmm(pair[1])
+            except ValueError as exc:
+                errors[item] = str(exc)
+                continue
+            if start >= end:
+                errors[item] = "must start before it ends"
+                continue
+            spans.append((start, end, item))
+        spans.sort()
+        for (_, prev_end, _), (start, _, item) in zip(spans, spans[1:], strict=False):
+            if start < prev_end:
+                errors[item] = "overlaps the previous interval"
+    return errors
+
+
+def day_intervals(hours: dict, day: date) -> list[tuple[int, int]]:
+    return sorted((parse_hhmm(a), parse_hhmm(b)) for a, b in hours.get(WEEKDAYS[day.weekday()], []))
+
+
+def is_within_opening_hours(hours: dict | None, tz_name: str, start: datetime, end: datetime) -> bool:
+    """True when every instant of [start, end) falls in an opening interval, in wall-clock terms."""
+    if hours is None:
+        return True
+    tz = zone(tz_name)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    # Walk interval by interval in wall-clock time; a stretch may only continue
+    # into the next day through an interval ending at 24:00 and one starting at 00:00.
+    cursor = local_start.replace(tzinfo=None)
+    finish = local_end.replace(tzinfo=None)
+    while cursor < finish:
+        minute = cursor.hour * 60 + cursor.minute + cursor.second / 60 + cursor.microsecond / 60e6
+        covering = next((b for a, b in day_intervals(hours, cursor.date()) if a <= minute < b), None)
+        if covering is None:
+            return False
+        interval_end = datetime.combine(cursor.date(), time()) + timedelta(minutes=covering)
+        if finish <= interval_end:
+            return True
+        if covering != 24 * 60:
+            return False
+        cursor = interval_end
+    return True

@@ -1,0 +1,390 @@
+"""The catalogue: who sees what, who may change what, and the rules a resource's settings obey."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, false, func, insert, or_, select, true
+
+from accounts.models import Institution, Role, User
+from app.database import utcnow
+from app.errors import InvalidInput, NotFound, PermissionDenied
+from app.extensions import db
+from calendars.zones import NonexistentLocalTime, is_valid_timezone, to_utc
+from resources.features import FEATURES
+from resources.hours import is_within_opening_hours, validate_opening_hours
+from resources.models import Block, Kind, Resource, ResourceFeature, Site, Visibility, resource_links
+
+# Column defaults for a new resource, applied when a field is absent.
+DEFAULTS: dict[str, Any] = {
+    "units": 1,
+    "timezone": "Europe/Bucharest",
+    "visibility": Visibility.ALLIANCE.value,
+    "approval": "none",
+    "buffer_minutes": 0,
+    "min_notice_minutes": 0,
+    "tariffs": {},
+    "currency": "RON",
+    "requires_authorization": False,
+    "approval_deadline_hours": 72,
+    "description_ro": "",
+    "description_en": "",
+    "active": True,
+}
+# Fields that may be cleared with null; every other field must keep a value.
+NULLABLE = {
+    "name_en",
+    "site_id",
+    "capacity",
+    "max_advance_days",
+    "min_duration_minutes",
+    "max_duration_minutes",
+    "opening_hours",
+    "quota_hours_per_week",
+    "check_in_time",
+    "check_out_time",
+}
+SIMPLE_FIELDS = (
+    "name", "name_en", "kind", "description_ro", "description_en", "capacity", "units", "timezone",
+    "visibility", "approval", "buffer_minutes", "min_notice_minutes", "max_advance_days",
+    "min_duration_minutes", "max_duration_minutes", "opening_hours", "tariffs", "currency",
+    "requires_authorization", "quota_hours_per_week", "approval_deadline_hours", "check_in_time",
+    "check_out_time", "active",
+)  # fmt: skip
+DORM_CHECK_IN, DORM_CHECK_OUT = "14:00", "11:00"
+
+
+# --- who may see and change what -------------------------------------------------------------
+
+def visibility_clause(viewer: User | None):
+    """SQL condition for the resources `viewer` may see in the catalogue."""
+    if viewer is None:
+        return (Resource.visibility == Visibility.PUBLIC.value) & Resource.active
+    if viewer.role == Role.ADMIN:
+        return true()
+    managed = (Resource.institution_id == viewer.institution_id) if viewer.role == Role.MANAGER else false()
+    seen = or_(
+        Resource.visibility.in_([Visibility.PUBLIC.value, Visibility.ALLIANCE.value]),
+        Resource.institution_id == viewer.institution_id,
+    )
+    return or_(seen & Resource.active, managed)
+
+
+def can_manage(user: User | None, institution_id: int) -> bool:
+    if user is None:
+        return False
+    return user.role == Role.ADMIN or (user.role == Role.MANAGER and user.institution_id == institution_id)
+
+
+def require_manager(user: User | None, institution_id: int) -> None:
+    if not can_manage(user, institution_id):
+        raise PermissionDenied("Only an admin or a manager of the owning institution may do this.")
+
+
+def get_resource(viewer: User | None, resource_id: int) -> Resource:
+    resource = db.session.scalar(
+        select(Resource).where(Resource.id == resource_id, visibility_clause(viewer))
+    )
+    if resource is None:
+        # Hidden and missing look the same, so ids of private resources do not leak.
+        raise NotFound(f"No resource {resource_id}.")
+    return resource
+
+
+# --- search ------------------------------------------------------------------------------------
+
+def fold(value: str) -> str:
+    """Lower case without diacritics, so "stiinte" finds "Științe"."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def search_text(resource: Resource) -> str:
+    parts = [
+        resource.name,
+        resource.name_en or "",
+        resource.description_ro,
+        resource.description_en,
+        resource.kind,
+        resource.institution.code if resource.institution else "",
+        resource.site.name if resource.site else "",
+    ]
+    for code in resource.features:
+        parts.extend(FEATURES.get(code, (code, code)))
+    return fold(" ".join(parts))
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class SearchResult:
+    items: list[Resource]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_resources(
+    viewer: User | None,
+    *,
+    kind: str | None = None,
+    institution: str | None = None,
+    q: str | None = None,
+    min_capacity: int | None = None,
+    feature: str | None = None,
+    free_from: datetime | None = None,
+    free_to: datetime | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchResult:
+    query: Select = select(Resource).where(visibility_clause(viewer))
+    if kind:
+        query = query.where(Resource.kind == kind)
+    if institution:
+        query = query.join(Institution, Resource.institution_id == Institution.id).where(
+            Institution.code == institution.upper()
+        )
+    if min_capacity is not None:
+        query = query.where(Resource.capacity >= min_capacity)
+    if feature:
+        query = query.where(Resource.feature_rows.any(ResourceFeature.code == feature))
+    for term in fold(q or "").split():
+        query = query.where(Resource.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+    query = query.order_by(Resource.institution_id, Resource.kind, Resource.name, Resource.id)
+
+    if free_from is not None or free_to is not None:
+        if free_from is None or free_to is None:
+            raise InvalidInput({"free_from" if free_from is None else "free_to": "give both free_from and free_to"})
+        # Availability depends on each resource's zone and rules, so it is decided per candidate.
+        candidates = list(db.session.scalars(query))
+        free = filter_free(candidates, free_from, free_to)
+        start = (page - 1) * per_page
+        return SearchResult(free[start : start + per_page], len(free), page, per_page)
+
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return SearchResult(items, total, page, per_page)
+
+
+def filter_free(resources: list[Resource], start: datetime, end: datetime) -> list[Resource]:
+    """Resources open for all of [start, end) and not blocked then (naive times are each resource's local time)."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for resource in resources:
+        try:
+            span = to_utc(start, resource.timezone), to_utc(end, resource.timezone)
+        except NonexistentLocalTime as exc:
+            raise InvalidInput({"free_from": str(exc)}) from exc
+        except ValueError as exc:
+            raise InvalidInput({"free_from": str(exc)}) from exc
+        if span[1] <= span[0]:
+            raise InvalidInput({"free_to": "must be after free_from"})
+        spans[resource.id] = span
+    if not spans:
+        return []
+    lo = min(s for s, _ in spans.values()) - timedelta(days=1)
+    hi = max(e for _, e in spans.values()) + timedelta(days=1)
+    blocked = set()
+    for block in db.session.scalars(
+        select(Block).where(Block.resource_id.in_(spans), Block.start_at < hi, Block.end_at > lo)
+    ):
+        resource_start, resource_end = spans[block.resource_id]
+        if block.start_at < resource_end and block.end_at > resource_start:
+            blocked.add(block.resource_id)
+    return [
+        r
+        for r in resources
+        if r.id not in blocked and is_within_opening_hours(r.opening_hours, r.timezone, *spans[r.id])
+    ]
+
+
+# --- create and change -------------------------------------------------------------------------
+
+def _institution_by_code(code: str) -> Institution:
+    institution = db.session.scalar(select(Institution).where(Institution.code == code.upper()))
+    if institution is None:
+        raise InvalidInput({"institution": f"unknown institution {code!r}; use UVT, UPT, UMFT or USVT"})
+    return institution
+
+
+def _check_fields(values: dict[str, Any], errors: dict[str, str]) -> None:
+    for field, value in values.items():
+        if value is None and field not in NULLABLE and field in SIMPLE_FIELDS + ("institution", "linked_to", "features"):
+            errors[field] = "may not be null"
+    if values.get("kind") is not None and values["kind"] not in {k.value for k in Kind}:
+        errors["kind"] = "must be one of lab, sports, dorm, equipment, room"
+    if values.get("timezone") is not None and not is_valid_timezone(values["timezone"]):
+        errors["timezone"] = "not a known IANA time zone such as Europe/Bucharest"
+    errors.update(validate_opening_hours(values.get("opening_hours")))
+    unknown = [code for code in values.get("features") or [] if code not in FEATURES]
+    if unknown:
+        errors["features"] = f"unknown feature codes: {', '.join(sorted(set(unknown)))[:200]}"
+
+
+def _apply(resource: Resource, values: dict[str, Any], actor: User) -> None:
+    errors: dict[str, str] = {}
+    _check_fields(values, errors)
+    if errors:
+        raise InvalidInput(errors)
+
+    if "institution" in values:
+        institution = _institution_by_code(values["institution"])
+        require_manager(actor, institution.id)
+        resource.institution = institution
+        resource.institution_id = institution.id
+    for field in SIMPLE_FIELDS:
+        if field in values:
+            setattr(resource, field, values[field])
+    if "site_id" in values:
+        site = db.session.get(Site, values["site_id"]) if values["site_id"] is not None else None
+        if values["site_id"] is not None and (site is None or site.institution_id != resource.institution_id):
+            errors["site_id"] = "no such site at this resource's institution"
+        resource.site = site
+    if resource.kind == Kind.DORM:
+        resource.check_in_time = resource.check_in_time or DORM_CHECK_IN
+        resource.check_out_time = resource.check_out_time or DORM_CHECK_OUT
+    if (
+        resource.min_duration_minutes is not None
+        and resource.max_duration_minutes is not None
+        and resource.min_duration_minutes > resource.max_duration_minutes
+    ):
+        errors["min_duration_minutes"] = "must not exceed max_duration_minutes"
+    if "features" in values:
+        resource.feature_rows = [ResourceFeature(code=code) for code in dict.fromkeys(values["features"])]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _link(resource: Resource, linked_ids: Iterable[int]) -> None:
+    ids = list(dict.fromkeys(linked_ids))
+    if resource.id in ids:
+        raise InvalidInput({"linked_to": "a resource cannot be linked to itself"})
+    others = list(db.session.scalars(select(Resource).where(Resource.id.in_(ids)))) if ids else []
+    missing = set(ids) - {r.id for r in others}
+    if missing:
+        raise InvalidInput({"linked_to": f"no resources with ids {sorted(missing)}"})
+    if any(other.institution_id != resource.institution_id for other in others):
+        raise InvalidInput({"linked_to": "linked resources must belong to the same institution"})
+    # Links are symmetric: rewrite both directions of this resource's links.
+    db.session.execute(
+        delete(resource_links).where(
+            or_(resource_links.c.resource_id == resource.id, resource_links.c.linked_id == resource.id)
+        )
+    )
+    rows = [{"resource_id": resource.id, "linked_id": o.id} for o in others]
+    rows += [{"resource_id": o.id, "linked_id": resource.id} for o in others]
+    if rows:
+        db.session.execute(insert(resource_links), rows)
+    db.session.expire(resource, ["linked"])
+    for other in others:
+        db.session.expire(other, ["linked"])
+
+
+def create_resource(actor: User, values: dict[str, Any]) -> Resource:
+    values = {**DEFAULTS, **values}
+    for field in ("name", "kind", "institution"):
+        if not values.get(field):
+            raise InvalidInput({field: "is required"})
+    resource = Resource()
+    _apply(resource, values, actor)
+    resource.search_text = ""
+    db.session.add(resource)
+    db.session.flush()
+    if values.get("linked_to"):
+        _link(resource, values["linked_to"])
+    resource.search_text = search_text(resource)
+    db.session.flush()
+    return resource
+
+
+def update_resource(actor: User, resource_id: int, values: dict[str, Any]) -> Resource:
+    resource = get_resource(actor, resource_id)
+    require_manager(actor, resource.institution_id)
+    _apply(resource, values, actor)
+    if "linked_to" in values:
+        _link(resource, values["linked_to"] or [])
+    resource.search_text = search_text(resource)
+    resource.updated_at = utcnow()
+    db.session.flush()
+    return resource
+
+
+# --- sites -------------------------------------------------------------------------------------
+
+def list_sites(institution: str | None = None) -> list[Site]:
+    query = select(Site).order_by(Site.institution_id, Site.name)
+    if institution:
+        query = query.join(Institution, Site.institution_id == Institution.id).where(
+            Institution.code == institution.upper()
+        )
+    return list(db.session.scalars(query))
+
+
+def create_site(actor: User, *, institution: str, name: str, address: str = "",
+                latitude: float | None = None, longitude: float | None = None) -> Site:  # fmt: skip
+    owner = _institution_by_code(institution)
+    require_manager(actor, owner.id)
+    site = Site(institution=owner, name=name, address=address, latitude=latitude, longitude=longitude)
+    db.session.add(site)
+    db.session.flush()
+    return site
+
+
+# --- blocked periods ---------------------------------------------------------------------------
+
+MAX_BLOCK_DAYS = 5 * 366
+
+
+def create_block(actor: User, resource_id: int, *, start: datetime, end: datetime, reason: str = "") -> Block:
+    resource = get_resource(actor, resource_id)
+    require_manager(actor, resource.institution_id)
+    errors: dict[str, str] = {}
+    try:
+        start_at = to_utc(start, resource.timezone)
+    except ValueError as exc:
+        errors["start"] = str(exc)
+    try:
+        end_at = to_utc(end, resource.timezone)
+    except ValueError as exc:
+        errors["end"] = str(exc)
+    if not errors:
+        if end_at <= start_at:
+            errors["end"] = "must be after start"
+        elif end_at - start_at > timedelta(days=MAX_BLOCK_DAYS):
+            errors["end"] = "a block may last at most five years"
+    if errors:
+        raise InvalidInput(errors)
+    block = Block(resource=resource, start_at=start_at, end_at=end_at, reason=reason, created_by=actor)
+    db.session.add(block)
+    db.session.flush()
+    return block
+
+
+def list_blocks(viewer: User | None, resource_id: int, *, start: datetime | None = None,
+                end: datetime | None = None) -> list[Block]:  # fmt: skip
+    resource = get_resource(viewer, resource_id)
+    query = select(Block).where(Block.resource_id == resource.id).order_by(Block.start_at)
+    if start is not None:
+        query = query.where(Block.end_at > start)
+    if end is not None:
+        query = query.where(Block.start_at < end)
+    return list(db.session.scalars(query))
+
+
+def delete_block(actor: User, resource_id: int, block_id: int) -> None:
+    resource = get_resource(actor, resource_id)
+    require_manager(actor, resource.institution_id)
+    block = db.session.get(Block, block_id)
+    if block is None or block.resource_id != resource.id:
+        raise NotFound(f"No block {block_id} on resource {resource_id}.")
+    db.session.delete(block)
+    db.session.flush()

@@ -1,0 +1,160 @@
+"""Fixtures: one app per test on a real database (SQLite, and PostgreSQL when
+TEST_DATABASE_URL is set), schema from the real migrations, and factories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from accounts import services as accounts
+from accounts.models import User
+from app import create_app
+from app.extensions import db
+from config import TestingConfig, database_url
+from resources import services as catalogue
+from resources.models import Resource
+
+PASSWORD = "correct-horse-9"
+SEEDED_TABLES = {"institutions", "alembic_version"}
+
+
+def _config_for(url: str, **overrides: Any) -> type:
+    return type("Config", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory) -> str:
+    """The database URL of one backend, migrated once per test session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    else:
+        raw = os.environ.get("TEST_DATABASE_URL")
+        if not raw:
+            if os.environ.get("REQUIRE_POSTGRES"):
+                pytest.fail("REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
+            pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (.ci/run sets it)")
+        url = database_url(raw)
+    app = create_app(_config_for(url))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            # A reused database starts clean, so the real migrations run from zero.
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in SEEDED_TABLES]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a test module to change configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(_config_for(database, **app_config))
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        _empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(institution: str = "UVT", role: str = "member", email: str | None = None, **kwargs: Any) -> User:
+        email = email or f"{role}{next(counter)}@{institution.lower()}.example.org"
+        user = accounts.create_user(
+            email=email, password=kwargs.pop("password", PASSWORD), institution_code=institution, role=role, **kwargs
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user) -> User:
+    return make_user("UVT", "admin")
+
+
+@pytest.fixture
+def make_resource(app: Flask, admin: User) -> Callable[..., Resource]:
+    counter = iter(range(1, 10_000))
+
+    def make(institution: str = "UVT", kind: str = "lab", **fields: Any) -> Resource:
+        values = {"name": f"Resource {next(counter)}", "kind": kind, "institution": institution, **fields}
+        resource = catalogue.create_resource(admin, values)
+        db.session.commit()
+        return resource
+
+    return make
+
+
+class ApiAuth:
+    """Bearer headers for users, issued through the real token endpoint."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def token(self, user: User, password: str = PASSWORD) -> str:
+        response = self.client.post("/api/v1/auth/tokens", json={"email": user.email, "password": password})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["token"]
+
+    def headers(self, user: User) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user)}"}
+
+
+@pytest.fixture
+def api_auth(client: FlaskClient) -> ApiAuth:
+    return ApiAuth(client)
+
+
+class AuthActions:
+    """Sign in and out through the HTML pages, like the Flask tutorial's helper."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, follow: bool = False):
+        return self.client.post("/login", data={"email": email, "password": password}, follow_redirects=follow)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

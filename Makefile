@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+	$(BIN)/pybabel -q compile --use-fuzzy -d translations
 
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
@@ -42,8 +42,8 @@ format: $(VENV)/.installed-dev
 
 # Re-extract the messages and merge them into the catalogues after changing texts.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o translations/messages.pot .
-	$(BIN)/pybabel update -q -N -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel -q update -N -i translations/messages.pot -d translations
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache

@@ -22,6 +22,8 @@ def create_app(config: type | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, static_folder="../static", template_folder="../templates")
     app.config.from_object(config or DevelopmentConfig)
     app.url_map.converters["id"] = IdConverter
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in the documented order
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Romanian text stays readable
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)

@@ -40,7 +40,8 @@ class StrictInput(BaseModel):
 
 
 def _location(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc)
+    # pydantic marks an invalid dict key with "[key]"; the key itself names the field.
+    return ".".join(str(part) for part in loc if part != "[key]")
 
 
 def errors_from_pydantic(exc: ValidationError) -> list[dict[str, str]]:

@@ -24,9 +24,7 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 def _hasher() -> PasswordHasher:
     config = current_app.config
-    return PasswordHasher(
-        time_cost=config["PASSWORD_HASH_TIME_COST"], memory_cost=config["PASSWORD_HASH_MEMORY_COST"]
-    )
+    return PasswordHasher(time_cost=config["PASSWORD_HASH_TIME_COST"], memory_cost=config["PASSWORD_HASH_MEMORY_COST"])
 
 
 def hash_password(password: str) -> str:

@@ -12,7 +12,7 @@ from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 class IdConverter(IntegerConverter):
     """Positive ids that fit a 32-bit column; larger values are a 404, not a database overflow."""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+    def __init__(self, map, *args, **kwargs):
         super().__init__(map, min=1, max=2**31 - 1)
 
 

@@ -9,6 +9,7 @@ from accounts.models import User
 from app.errors import Unauthenticated
 from app.extensions import csrf
 
+
 def authenticate_bearer() -> None:
     """A request without Authorization is anonymous; one with a bad token is refused outright."""
     from accounts.services import resolve_token

@@ -33,16 +33,29 @@ def _ok(description: str, schema: dict[str, Any] | None = None, status: str = "2
 
 
 def _problems(*statuses: int) -> dict[str, Any]:
-    text = {400: "Malformed request", 401: "Missing or bad token", 403: "Forbidden by policy",
-            404: "Not found", 409: "Conflict", 422: "Invalid input", 429: "Too many requests"}  # fmt: skip
+    text = {
+        400: "Malformed request",
+        401: "Missing or bad token",
+        403: "Forbidden by policy",
+        404: "Not found",
+        409: "Conflict",
+        422: "Invalid input",
+        429: "Too many requests",
+    }
     return {
-        str(s): {"description": text[s], "content": {"application/problem+json": {"schema": PROBLEM}}}
-        for s in statuses
+        str(s): {"description": text[s], "content": {"application/problem+json": {"schema": PROBLEM}}} for s in statuses
     }
 
 
-def _op(summary: str, responses: dict[str, Any], *, body: str | None = None, auth: bool = False,
-        params: list[dict[str, Any]] | None = None, tag: str = "") -> dict[str, Any]:  # fmt: skip
+def _op(
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    body: str | None = None,
+    auth: bool = False,
+    params: list[dict[str, Any]] | None = None,
+    tag: str = "",
+) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": responses, "tags": [tag] if tag else []}
     if body:
         op["requestBody"] = _body(body)
@@ -86,55 +99,110 @@ def build_openapi() -> dict[str, Any]:
     ]
     paths: dict[str, Any] = {
         "/auth/tokens": {
-            "post": _op("Exchange email and password for a bearer token",
-                        _ok("Token", {"$ref": "#/components/schemas/TokenCreated"}, "201") | _problems(400, 401, 422, 429),
-                        body="TokenRequest", tag="auth"),
+            "post": _op(
+                "Exchange email and password for a bearer token",
+                _ok("Token", {"$ref": "#/components/schemas/TokenCreated"}, "201") | _problems(400, 401, 422, 429),
+                body="TokenRequest",
+                tag="auth",
+            ),
             "get": _op("List my active tokens", _ok("Tokens") | _problems(401), auth=True, tag="auth"),
         },
         "/auth/tokens/current": {
-            "delete": _op("Revoke the token used for this request", {"204": {"description": "Revoked"}} | _problems(401),
-                          auth=True, tag="auth"),
+            "delete": _op(
+                "Revoke the token used for this request",
+                {"204": {"description": "Revoked"}} | _problems(401),
+                auth=True,
+                tag="auth",
+            ),
         },
         "/auth/tokens/{token_id}": {
-            "delete": _op("Revoke one of my tokens", {"204": {"description": "Revoked"}} | _problems(401, 404),
-                          auth=True, params=[_path_param("token_id")], tag="auth"),
+            "delete": _op(
+                "Revoke one of my tokens",
+                {"204": {"description": "Revoked"}} | _problems(401, 404),
+                auth=True,
+                params=[_path_param("token_id")],
+                tag="auth",
+            ),
         },
         "/me": {"get": _op("The authenticated user", _ok("User") | _problems(401), auth=True, tag="auth")},
-        "/institutions": {"get": _op("The alliance's universities", _ok("Institutions", _items(REF["Institution"])),
-                                     tag="catalogue")},
+        "/institutions": {
+            "get": _op("The alliance's universities", _ok("Institutions", _items(REF["Institution"])), tag="catalogue")
+        },
         "/institutions/{code}": {
-            "get": _op("One university", _ok("Institution", REF["Institution"]) | _problems(404), tag="catalogue",
-                       params=[{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]),
+            "get": _op(
+                "One university",
+                _ok("Institution", REF["Institution"]) | _problems(404),
+                tag="catalogue",
+                params=[{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+            ),
         },
         "/resources": {
-            "get": _op("Search the catalogue (anonymous callers see public resources)",
-                       _ok("A page of resources", _items(REF["Resource"], total=True)) | _problems(401, 422),
-                       params=resource_filters, tag="catalogue"),
-            "post": _op("Create a resource (admin, or manager of its institution)",
-                        _ok("Created", REF["Resource"], "201") | _problems(400, 401, 403, 422),
-                        body="ResourceCreate", auth=True, tag="catalogue"),
+            "get": _op(
+                "Search the catalogue (anonymous callers see public resources)",
+                _ok("A page of resources", _items(REF["Resource"], total=True)) | _problems(401, 422),
+                params=resource_filters,
+                tag="catalogue",
+            ),
+            "post": _op(
+                "Create a resource (admin, or manager of its institution)",
+                _ok("Created", REF["Resource"], "201") | _problems(400, 401, 403, 422),
+                body="ResourceCreate",
+                auth=True,
+                tag="catalogue",
+            ),
         },
         "/resources/{resource_id}": {
-            "get": _op("One resource", _ok("Resource", REF["Resource"]) | _problems(401, 404), params=[rid],
-                       tag="catalogue"),
-            "patch": _op("Change a resource's settings", _ok("Resource", REF["Resource"]) | _problems(400, 401, 403, 404, 422),
-                         body="ResourceFields", auth=True, params=[rid], tag="catalogue"),
+            "get": _op(
+                "One resource", _ok("Resource", REF["Resource"]) | _problems(401, 404), params=[rid], tag="catalogue"
+            ),
+            "patch": _op(
+                "Change a resource's settings",
+                _ok("Resource", REF["Resource"]) | _problems(400, 401, 403, 404, 422),
+                body="ResourceFields",
+                auth=True,
+                params=[rid],
+                tag="catalogue",
+            ),
         },
         "/resources/{resource_id}/blocks": {
-            "get": _op("Blocked periods of a resource", _ok("Blocks", _items(REF["Block"])) | _problems(404),
-                       params=[rid], tag="catalogue"),
-            "post": _op("Block a period (maintenance, holidays)", _ok("Created", REF["Block"], "201")
-                        | _problems(400, 401, 403, 404, 422), body="BlockCreate", auth=True, params=[rid], tag="catalogue"),
+            "get": _op(
+                "Blocked periods of a resource",
+                _ok("Blocks", _items(REF["Block"])) | _problems(404),
+                params=[rid],
+                tag="catalogue",
+            ),
+            "post": _op(
+                "Block a period (maintenance, holidays)",
+                _ok("Created", REF["Block"], "201") | _problems(400, 401, 403, 404, 422),
+                body="BlockCreate",
+                auth=True,
+                params=[rid],
+                tag="catalogue",
+            ),
         },
         "/resources/{resource_id}/blocks/{block_id}": {
-            "delete": _op("Remove a blocked period", {"204": {"description": "Removed"}} | _problems(401, 403, 404),
-                          auth=True, params=[rid, _path_param("block_id")], tag="catalogue"),
+            "delete": _op(
+                "Remove a blocked period",
+                {"204": {"description": "Removed"}} | _problems(401, 403, 404),
+                auth=True,
+                params=[rid, _path_param("block_id")],
+                tag="catalogue",
+            ),
         },
         "/sites": {
-            "get": _op("Sites and buildings", _ok("Sites", _items(REF["Site"])), tag="catalogue",
-                       params=[_query("institution", {"type": "string"})]),
-            "post": _op("Create a site", _ok("Created", REF["Site"], "201") | _problems(400, 401, 403, 422),
-                        body="SiteCreate", auth=True, tag="catalogue"),
+            "get": _op(
+                "Sites and buildings",
+                _ok("Sites", _items(REF["Site"])),
+                tag="catalogue",
+                params=[_query("institution", {"type": "string"})],
+            ),
+            "post": _op(
+                "Create a site",
+                _ok("Created", REF["Site"], "201") | _problems(400, 401, 403, 422),
+                body="SiteCreate",
+                auth=True,
+                tag="catalogue",
+            ),
         },
         "/features": {"get": _op("The feature and equipment tags", _ok("Features"), tag="catalogue")},
         "/openapi.json": {"get": _op("This document", _ok("OpenAPI 3.1 document"), tag="meta")},
@@ -168,12 +236,17 @@ def _output_schemas() -> dict[str, Any]:
         "Problem": {
             "type": "object",
             "properties": {
-                "type": string, "title": string, "status": integer, "detail": string,
-                "errors": {"type": "array", "items": {"type": "object", "properties": {
-                    "field": string, "pointer": string, "detail": string}}},
+                "type": string,
+                "title": string,
+                "status": integer,
+                "detail": string,
+                "errors": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"field": string, "pointer": string, "detail": string}},
+                },
             },
             "required": ["status", "title", "detail"],
-        },  # fmt: skip
+        },
         "TokenCreated": {
             "type": "object",
             "properties": {"token": string, "id": integer, "expires_at": {"type": "string", "format": "date-time"}},
@@ -181,39 +254,67 @@ def _output_schemas() -> dict[str, Any]:
         },
         "Institution": {
             "type": "object",
-            "properties": {"code": {"enum": ["UVT", "UPT", "UMFT", "USVT"]}, "name_ro": string, "name_en": string,
-                           "short_name": string, "website": {"type": ["string", "null"]}, "city": string},
+            "properties": {
+                "code": {"enum": ["UVT", "UPT", "UMFT", "USVT"]},
+                "name_ro": string,
+                "name_en": string,
+                "short_name": string,
+                "website": {"type": ["string", "null"]},
+                "city": string,
+            },
             "required": ["code", "name_ro", "name_en"],
-        },  # fmt: skip
+        },
         "Site": {
             "type": "object",
-            "properties": {"id": integer, "institution": string, "name": string, "address": string,
-                           "latitude": {"type": ["number", "null"]}, "longitude": {"type": ["number", "null"]}},
+            "properties": {
+                "id": integer,
+                "institution": string,
+                "name": string,
+                "address": string,
+                "latitude": {"type": ["number", "null"]},
+                "longitude": {"type": ["number", "null"]},
+            },
             "required": ["id", "institution", "name"],
-        },  # fmt: skip
+        },
         "Block": {
             "type": "object",
-            "properties": {"id": integer, "resource_id": integer, "start": {"type": "string", "format": "date-time"},
-                           "end": {"type": "string", "format": "date-time"}, "reason": string, "source": string},
+            "properties": {
+                "id": integer,
+                "resource_id": integer,
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"},
+                "reason": string,
+                "source": string,
+            },
             "required": ["id", "resource_id", "start", "end"],
-        },  # fmt: skip
+        },
         "Resource": {
             "type": "object",
             "properties": {
-                "id": integer, "name": string, "name_en": {"type": ["string", "null"]},
-                "kind": {"enum": ["lab", "sports", "dorm", "equipment", "room"]}, "institution": string,
+                "id": integer,
+                "name": string,
+                "name_en": {"type": ["string", "null"]},
+                "kind": {"enum": ["lab", "sports", "dorm", "equipment", "room"]},
+                "institution": string,
                 "site": {"oneOf": [{"$ref": "#/components/schemas/Site"}, {"type": "null"}]},
-                "capacity": nullable_int, "units": integer, "timezone": string,
+                "capacity": nullable_int,
+                "units": integer,
+                "timezone": string,
                 "visibility": {"enum": ["public", "alliance", "institution"]},
                 "approval": {"enum": ["none", "partners", "all"]},
-                "buffer_minutes": integer, "min_notice_minutes": integer, "max_advance_days": nullable_int,
-                "min_duration_minutes": nullable_int, "max_duration_minutes": nullable_int,
+                "buffer_minutes": integer,
+                "min_notice_minutes": integer,
+                "max_advance_days": nullable_int,
+                "min_duration_minutes": nullable_int,
+                "max_duration_minutes": nullable_int,
                 "opening_hours": {"type": ["object", "null"]},
                 "linked_to": {"type": "array", "items": integer},
-                "tariffs": {"type": "object", "additionalProperties": {"type": "number"}}, "currency": string,
-                "requires_authorization": {"type": "boolean"}, "quota_hours_per_week": {"type": ["number", "null"]},
+                "tariffs": {"type": "object", "additionalProperties": {"type": "number"}},
+                "currency": string,
+                "requires_authorization": {"type": "boolean"},
+                "quota_hours_per_week": {"type": ["number", "null"]},
                 "features": {"type": "array", "items": string},
             },
             "required": ["id", "name", "kind", "institution", "capacity", "units", "timezone"],
-        },  # fmt: skip
+        },
     }

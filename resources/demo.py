@@ -14,7 +14,6 @@ from resources import services as catalogue
 from resources.models import Resource, Site
 
 
-
 def _system_user() -> User:
     """The demo runs as an alliance admin that is never stored."""
     return User(role=Role.ADMIN.value, email="system@atu.local", institution_id=0)

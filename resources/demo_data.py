@@ -39,7 +39,7 @@ INSTITUTIONS: list[dict] = [
     {
         "code": "UMFT",
         "name_ro": "Universitatea de Medicină și Farmacie „Victor Babeș” din Timișoara",
-        "name_en": "\"Victor Babeș\" University of Medicine and Pharmacy of Timișoara",
+        "name_en": '"Victor Babeș" University of Medicine and Pharmacy of Timișoara',
         "short_name": "UMFT",
         "website": "https://www.umft.ro",
         "city": "Timișoara",
@@ -47,7 +47,7 @@ INSTITUTIONS: list[dict] = [
     {
         "code": "USVT",
         "name_ro": "Universitatea de Științele Vieții „Regele Mihai I” din Timișoara",
-        "name_en": "University of Life Sciences \"King Mihai I\" from Timișoara",
+        "name_en": 'University of Life Sciences "King Mihai I" from Timișoara',
         "short_name": "USVT",
         "website": "https://www.usvt.ro",
         "city": "Timișoara",
@@ -770,7 +770,6 @@ RESOURCES: list[dict] = [
         "check_in_time": None,
         "check_out_time": None,
     },
-
     # ── UPT ─────────────────────────────────────────────────────────
     {
         "key": "upt-lab-embedded",
@@ -1377,7 +1376,6 @@ RESOURCES: list[dict] = [
         "check_in_time": None,
         "check_out_time": None,
     },
-
     # ── UMFT ────────────────────────────────────────────────────────
     {
         "key": "umft-lab-anatomy",
@@ -1990,7 +1988,6 @@ RESOURCES: list[dict] = [
         "check_in_time": None,
         "check_out_time": None,
     },
-
     # ── USVT ────────────────────────────────────────────────────────
     {
         "key": "usvt-greenhouse",

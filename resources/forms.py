@@ -32,7 +32,7 @@ class CatalogueFilterForm(FlaskForm):
 
     def __init__(self, *args, lang: str = "ro", **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = [("", _l("Any kind"))] + [(k, v) for k, v in KIND_LABELS.items()]
+        self.kind.choices = [("", _l("Any kind")), *list(KIND_LABELS.items())]
         self.institution.choices = [("", _l("All universities"))] + [(c, c) for c in INSTITUTION_CODES]
         features = sorted(FEATURES, key=lambda code: feature_label(code, lang).casefold())
         self.feature.choices = [("", _l("Any feature"))] + [(c, feature_label(c, lang)) for c in features]

@@ -8,6 +8,7 @@ joins the next day's interval starting at 00:00.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, datetime, time, timedelta
 
@@ -57,7 +58,7 @@ def validate_opening_hours(hours: object) -> dict[str, str]:
                 continue
             spans.append((start, end, item))
         spans.sort()
-        for (_, prev_end, _), (start, _, item) in zip(spans, spans[1:], strict=False):
+        for (_, prev_end, _), (start, _, item) in itertools.pairwise(spans):
             if start < prev_end:
                 errors[item] = "overlaps the previous interval"
     return errors

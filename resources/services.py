@@ -60,6 +60,7 @@ DORM_CHECK_IN, DORM_CHECK_OUT = "14:00", "11:00"
 
 # --- who may see and change what -------------------------------------------------------------
 
+
 def visibility_clause(viewer: User | None):
     """SQL condition for the resources `viewer` may see in the catalogue."""
     if viewer is None:
@@ -86,9 +87,7 @@ def require_manager(user: User | None, institution_id: int) -> None:
 
 
 def get_resource(viewer: User | None, resource_id: int) -> Resource:
-    resource = db.session.scalar(
-        select(Resource).where(Resource.id == resource_id, visibility_clause(viewer))
-    )
+    resource = db.session.scalar(select(Resource).where(Resource.id == resource_id, visibility_clause(viewer)))
     if resource is None:
         # Hidden and missing look the same, so ids of private resources do not leak.
         raise NotFound(f"No resource {resource_id}.")
@@ -96,6 +95,7 @@ def get_resource(viewer: User | None, resource_id: int) -> Resource:
 
 
 # --- search ------------------------------------------------------------------------------------
+
 
 def fold(value: str) -> str:
     """Lower case without diacritics, so "stiinte" finds "Științe"."""
@@ -209,6 +209,7 @@ def filter_free(resources: list[Resource], start: datetime, end: datetime) -> li
 
 # --- create and change -------------------------------------------------------------------------
 
+
 def _institution_by_code(code: str) -> Institution:
     institution = db.session.scalar(select(Institution).where(Institution.code == code.upper()))
     if institution is None:
@@ -218,7 +219,11 @@ def _institution_by_code(code: str) -> Institution:
 
 def _check_fields(values: dict[str, Any], errors: dict[str, str]) -> None:
     for field, value in values.items():
-        if value is None and field not in NULLABLE and field in SIMPLE_FIELDS + ("institution", "linked_to", "features"):
+        if (
+            value is None
+            and field not in NULLABLE
+            and field in (*SIMPLE_FIELDS, "institution", "linked_to", "features")
+        ):
             errors[field] = "may not be null"
     if values.get("kind") is not None and values["kind"] not in {k.value for k in Kind}:
         errors["kind"] = "must be one of lab, sports, dorm, equipment, room"
@@ -319,6 +324,7 @@ def update_resource(actor: User, resource_id: int, values: dict[str, Any]) -> Re
 
 
 # --- sites -------------------------------------------------------------------------------------
+
 
 def list_sites(institution: str | None = None) -> list[Site]:
     query = select(Site).order_by(Site.institution_id, Site.name)

@@ -3,6 +3,7 @@ TEST_DATABASE_URL is set), schema from the real migrations, and factories."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +23,7 @@ from resources import services as catalogue
 from resources.models import Resource
 
 PASSWORD = "correct-horse-9"
+ENGLISH = {"Accept-Language": "en"}
 SEEDED_TABLES = {"institutions", "alembic_version"}
 
 
@@ -62,6 +64,17 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    Without this, a request would reuse the test's app context and its `g`
+    (cached locale, loaded user, database session) from the previous request.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app_config() -> dict[str, Any]:
     """Override in a test module to change configuration."""
@@ -71,6 +84,7 @@ def app_config() -> dict[str, Any]:
 @pytest.fixture
 def app(database: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = create_app(_config_for(database, **app_config))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.rollback()
@@ -149,7 +163,9 @@ class AuthActions:
         self.client = client
 
     def login(self, email: str, password: str = PASSWORD, follow: bool = False):
-        return self.client.post("/login", data={"email": email, "password": password}, follow_redirects=follow)
+        return self.client.post(
+            "/login", data={"email": email, "password": password}, follow_redirects=follow, headers=ENGLISH
+        )
 
     def logout(self):
         return self.client.post("/logout")

@@ -28,7 +28,9 @@ def test_wrong_password_shows_the_form_again(client, auth, make_user):
 
 def test_login_redirects_to_a_safe_next(client, make_user):
     user = make_user()
-    response = client.post("/login", data={"email": user.email, "password": "correct-horse-9", "next": "/resources?kind=lab"})
+    response = client.post(
+        "/login", data={"email": user.email, "password": "correct-horse-9", "next": "/resources?kind=lab"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/resources?kind=lab"
 
@@ -51,7 +53,9 @@ def test_is_safe_next(target, safe):
 
 def test_open_redirect_is_refused(client, make_user):
     user = make_user()
-    response = client.post("/login", data={"email": user.email, "password": "correct-horse-9", "next": "https://evil.example.com/"})
+    response = client.post(
+        "/login", data={"email": user.email, "password": "correct-horse-9", "next": "https://evil.example.com/"}
+    )
     assert response.headers["Location"] == "/"
 
 

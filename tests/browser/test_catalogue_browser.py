@@ -110,10 +110,11 @@ def test_sign_in_with_the_keyboard_reveals_institution_resources(make_user, make
 
     expect(page.locator("header .user-name")).to_have_text(re.compile(r"ana@upt\.example\.org · UPT"))
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.locator(".flash-success")).to_have_text("Welcome, ana@upt.example.org.")
 
     page.goto(f"{live_server}/resources")
-    expect(result_names(page)).to_contain_text(["Robotics lab"])
-    expect(result_names(page)).to_have_count(2)
+    # Ordered by institution, then kind: the lab comes before the event room.
+    expect(result_names(page)).to_have_text(["Robotics lab", "Aula Magna"])
     expect(page.locator("#result-count")).to_have_text("2 resources")
 
 

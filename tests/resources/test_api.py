@@ -93,7 +93,9 @@ def test_writes_need_a_token(client, make_resource):
 def test_patch_clears_nullable_fields_and_refuses_null_for_others(client, admin, make_resource, headers):
     resource = make_resource(capacity=10, opening_hours={"mon": [["08:00", "10:00"]]})
     h = headers(admin)
-    cleared = client.patch(f"/api/v1/resources/{resource.id}", json={"capacity": None, "opening_hours": None}, headers=h)
+    cleared = client.patch(
+        f"/api/v1/resources/{resource.id}", json={"capacity": None, "opening_hours": None}, headers=h
+    )
     assert cleared.status_code == 200
     assert cleared.get_json()["capacity"] is None and cleared.get_json()["opening_hours"] is None
     refused = client.patch(f"/api/v1/resources/{resource.id}", json={"units": None, "name": None}, headers=h)
@@ -140,8 +142,12 @@ def test_visibility_decides_who_sees_what(client, make_user, make_resource, head
 def test_inactive_resources_are_hidden_except_from_their_managers(client, make_user, make_resource, headers):
     resource = make_resource("UVT", visibility="public", active=False)
     assert client.get(f"/api/v1/resources/{resource.id}").status_code == 404
-    assert client.get(f"/api/v1/resources/{resource.id}", headers=headers(make_user("UVT", "manager"))).status_code == 200
-    assert client.get(f"/api/v1/resources/{resource.id}", headers=headers(make_user("UPT", "manager"))).status_code == 404
+    assert (
+        client.get(f"/api/v1/resources/{resource.id}", headers=headers(make_user("UVT", "manager"))).status_code == 200
+    )
+    assert (
+        client.get(f"/api/v1/resources/{resource.id}", headers=headers(make_user("UPT", "manager"))).status_code == 404
+    )
 
 
 def test_filters_and_pagination(client, make_resource):
@@ -159,7 +165,9 @@ def test_filters_and_pagination(client, make_resource):
         for kind in ("lab", "sports", "dorm", "equipment", "room"):
             items = get(kind=kind, institution=code)["items"]
             assert {(r["institution"], r["kind"]) for r in items} == {(code, kind)}
-    assert {r["name"] for r in get(min_capacity=40)["items"]} == {f"{c} equipment" for c in ("UVT", "UPT", "UMFT", "USVT")}
+    assert {r["name"] for r in get(min_capacity=40)["items"]} == {
+        f"{c} equipment" for c in ("UVT", "UPT", "UMFT", "USVT")
+    }
     assert [r["name"] for r in get(q="stiinte VIETII")["items"]] == ["Laborator de științe ale vieții"]
     assert [r["name"] for r in get(feature="bsl2")["items"]] == ["Laborator de științe ale vieții"]
     assert get(q="100%")["total"] == 0  # LIKE wildcards are literal
@@ -173,13 +181,25 @@ def test_filters_and_pagination(client, make_resource):
 
 def test_free_from_to_excludes_blocked_and_closed_resources(client, admin, make_resource, headers):
     open_lab = make_resource(name="Open", visibility="public", opening_hours={"tue": [["08:00", "20:00"]]})
-    closed_lab = make_resource(name="Closed on Tuesday", visibility="public", opening_hours={"mon": [["08:00", "20:00"]]})
+    closed_lab = make_resource(
+        name="Closed on Tuesday", visibility="public", opening_hours={"mon": [["08:00", "20:00"]]}
+    )
     blocked_lab = make_resource(name="Blocked", visibility="public")
     touching = make_resource(name="Block ends at ten", visibility="public")
     h = headers(admin)
-    client.post(f"/api/v1/resources/{blocked_lab.id}/blocks", json={"start": "2026-12-08T11:00", "end": "2026-12-08T11:30"}, headers=h)
-    client.post(f"/api/v1/resources/{touching.id}/blocks", json={"start": "2026-12-08T08:00", "end": "2026-12-08T10:00"}, headers=h)
-    items = client.get("/api/v1/resources", query_string={"free_from": "2026-12-08T10:00", "free_to": "2026-12-08T12:00"}).get_json()
+    client.post(
+        f"/api/v1/resources/{blocked_lab.id}/blocks",
+        json={"start": "2026-12-08T11:00", "end": "2026-12-08T11:30"},
+        headers=h,
+    )
+    client.post(
+        f"/api/v1/resources/{touching.id}/blocks",
+        json={"start": "2026-12-08T08:00", "end": "2026-12-08T10:00"},
+        headers=h,
+    )
+    items = client.get(
+        "/api/v1/resources", query_string={"free_from": "2026-12-08T10:00", "free_to": "2026-12-08T12:00"}
+    ).get_json()
     assert {r["name"] for r in items["items"]} == {"Open", "Block ends at ten"}
     assert items["total"] == 2
     assert closed_lab.id not in [r["id"] for r in items["items"]] and open_lab.id in [r["id"] for r in items["items"]]
@@ -232,7 +252,9 @@ def test_sites_and_features(client, admin, headers):
     assert created.status_code == 201
     assert client.get("/api/v1/sites?institution=UPT").get_json()["items"] == [created.get_json()]
     site_id = created.get_json()["id"]
-    lab = client.post("/api/v1/resources", headers=headers(admin), json={**LAB, "institution": "UPT", "site_id": site_id})
+    lab = client.post(
+        "/api/v1/resources", headers=headers(admin), json={**LAB, "institution": "UPT", "site_id": site_id}
+    )
     assert lab.get_json()["site"]["address"] == "Bd. Vasile Pârvan 2"
     wrong_site = client.post("/api/v1/resources", headers=headers(admin), json={**LAB, "site_id": site_id})
     assert wrong_site.status_code == 422
@@ -243,5 +265,7 @@ def test_sites_and_features(client, admin, headers):
 def test_api_token_from_demo_style_login(client, make_user):
     user = make_user("USVT", "admin")
     token = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": PASSWORD}).get_json()["token"]
-    response = client.post("/api/v1/resources", json={**LAB, "institution": "USVT"}, headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/resources", json={**LAB, "institution": "USVT"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 201

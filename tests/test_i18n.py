@@ -1,0 +1,36 @@
+"""Every message in the code and templates has a Romanian translation."""
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[1]
+METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+
+
+def extracted_messages() -> set[str]:
+    found = set()
+    for _, _, message, _, _ in extract_from_dir(
+        str(ROOT), METHODS, keywords=KEYWORDS, directory_filter=lambda d: ".venv" not in d and "tests" not in d
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_every_message_has_a_romanian_translation():
+    with open(ROOT / "translations/ro/LC_MESSAGES/messages.po", "rb") as handle:
+        catalog = read_po(handle)
+    translated = {
+        m.id[0] if isinstance(m.id, tuple) else m.id
+        for m in catalog
+        if m.id and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else m.string)
+    }
+    missing = sorted(extracted_messages() - translated)
+    assert missing == [], f"missing Romanian translations (run `make messages` and translate): {missing}"
+
+
+def test_romanian_uses_comma_below_diacritics():
+    text = (ROOT / "translations/ro/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    assert not set("şţŞŢ") & set(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -71,6 +72,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_MEMORY_COST = 1024
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    # Booking rules see this instant as "now" (a Monday morning in Bucharest), so dated tests stay valid.
+    CLOCK_NOW = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
 
 
 class ProductionConfig(Config):

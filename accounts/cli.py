@@ -18,16 +18,24 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
 @click.option("--institution", required=True, help="UVT, UPT, UMFT or USVT.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value, show_default=True)
-@click.option("--affiliation", type=click.Choice([a.value for a in Affiliation]), default=Affiliation.STAFF.value,
-              show_default=True)  # fmt: skip
+@click.option(
+    "--affiliation",
+    type=click.Choice([a.value for a in Affiliation]),
+    default=Affiliation.STAFF.value,
+    show_default=True,
+)
 @click.option("--name", "full_name", default="", help="Full name shown in the app.")
 def create_user(email: str, password: str, institution: str, role: str, affiliation: str, full_name: str) -> None:
     """Create a user of INSTITUTION with EMAIL."""
     try:
         user = services.create_user(
-            email=email, password=password, institution_code=institution, role=role,
-            affiliation=affiliation, full_name=full_name,
-        )  # fmt: skip
+            email=email,
+            password=password,
+            institution_code=institution,
+            role=role,
+            affiliation=affiliation,
+            full_name=full_name,
+        )
     except InvalidInput as exc:
         db.session.rollback()
         raise click.ClickException(exc.detail) from exc

@@ -27,8 +27,13 @@ def is_safe_next(target: str | None) -> bool:
     if not target:
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
-        and "\\" not in target  # fmt: skip
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])

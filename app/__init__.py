@@ -42,9 +42,13 @@ def register_extensions(app: Flask) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     migrate.init_app(
-        app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
-        compare_type=True, render_item=render_item,
-    )  # fmt: skip
+        app,
+        db,
+        directory=str(app.root_path + "/../migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_item,
+    )
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

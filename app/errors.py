@@ -25,6 +25,10 @@ class DomainError(Exception):
         self.detail = detail or self.title
         self.extra = extra
 
+    def problem_fields(self) -> dict[str, Any]:
+        """Members added to the problem+json body beside status, title and detail."""
+        return dict(self.extra)
+
 
 class Unauthenticated(DomainError):
     status = 401
@@ -107,7 +111,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         if wants_problem_json():
-            extra = dict(error.extra)
+            extra = error.problem_fields()
             if isinstance(error, InvalidInput):
                 extra["errors"] = error.errors
             body, status, headers = problem_response(error.status, error.title, error.detail, **extra)

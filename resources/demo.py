@@ -86,9 +86,13 @@ def upsert_users() -> int:
     for data in demo_data.USERS:
         if accounts.find_user_by_email(data["email"]) is None:
             accounts.create_user(
-                email=data["email"], password=demo_data.DEMO_PASSWORD, institution_code=data["institution"],
-                role=data["role"], affiliation=data["affiliation"], full_name=data["full_name"],
-            )  # fmt: skip
+                email=data["email"],
+                password=demo_data.DEMO_PASSWORD,
+                institution_code=data["institution"],
+                role=data["role"],
+                affiliation=data["affiliation"],
+                full_name=data["full_name"],
+            )
     return len(demo_data.USERS)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -126,6 +127,9 @@ class Resource(db.Model):
     check_in_time: Mapped[str | None] = mapped_column(String(5))
     check_out_time: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The longest occurrence ever booked here: conflict queries only look back this far, so
+    # their cost does not grow with the booking history.
+    longest_booking_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Folded (lower case, no diacritics) names, descriptions and tags for the text filter.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -175,3 +179,19 @@ class Block(db.Model):
 
     resource: Mapped[Resource] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+
+class Authorization(db.Model):
+    """A user trained for a resource that requires it, optionally until an expiry instant."""
+
+    __tablename__ = "authorizations"
+    __table_args__ = (UniqueConstraint("resource_id", "user_id", name="uq_authorizations_resource_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")

@@ -11,13 +11,16 @@ from typing import Any
 from sqlalchemy import Select, delete, false, func, insert, or_, select, true
 
 from accounts.models import Institution, Role, User
+from app import clock
 from app.database import utcnow
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from calendars.zones import NonexistentLocalTime, is_valid_timezone, to_utc
+from bookings.conflicts import free_among
+from bookings.intervals import Span
+from calendars.zones import is_valid_timezone, to_utc
 from resources.features import FEATURES
-from resources.hours import is_within_opening_hours, validate_opening_hours
-from resources.models import Block, Kind, Resource, ResourceFeature, Site, Visibility, resource_links
+from resources.hours import validate_opening_hours
+from resources.models import Authorization, Block, Kind, Resource, ResourceFeature, Site, Visibility, resource_links
 
 # Column defaults for a new resource, applied when a field is absent.
 DEFAULTS: dict[str, Any] = {
@@ -49,12 +52,31 @@ NULLABLE = {
     "check_out_time",
 }
 SIMPLE_FIELDS = (
-    "name", "name_en", "kind", "description_ro", "description_en", "capacity", "units", "timezone",
-    "visibility", "approval", "buffer_minutes", "min_notice_minutes", "max_advance_days",
-    "min_duration_minutes", "max_duration_minutes", "opening_hours", "tariffs", "currency",
-    "requires_authorization", "quota_hours_per_week", "approval_deadline_hours", "check_in_time",
-    "check_out_time", "active",
-)  # fmt: skip
+    "name",
+    "name_en",
+    "kind",
+    "description_ro",
+    "description_en",
+    "capacity",
+    "units",
+    "timezone",
+    "visibility",
+    "approval",
+    "buffer_minutes",
+    "min_notice_minutes",
+    "max_advance_days",
+    "min_duration_minutes",
+    "max_duration_minutes",
+    "opening_hours",
+    "tariffs",
+    "currency",
+    "requires_authorization",
+    "quota_hours_per_week",
+    "approval_deadline_hours",
+    "check_in_time",
+    "check_out_time",
+    "active",
+)
 DORM_CHECK_IN, DORM_CHECK_OUT = "14:00", "11:00"
 
 
@@ -176,35 +198,20 @@ def search_resources(
     return SearchResult(items, total, page, per_page)
 
 
-def filter_free(resources: list[Resource], start: datetime, end: datetime) -> list[Resource]:
-    """Resources open for all of [start, end) and not blocked then (naive times are each resource's local time)."""
-    spans: dict[int, tuple[datetime, datetime]] = {}
+def filter_free(
+    resources: list[Resource], start: datetime, end: datetime, *, now: datetime | None = None
+) -> list[Resource]:
+    """Resources bookable for all of [start, end) (naive times are each resource's local time)."""
+    spans: dict[int, Span] = {}
     for resource in resources:
         try:
-            span = to_utc(start, resource.timezone), to_utc(end, resource.timezone)
-        except NonexistentLocalTime as exc:
-            raise InvalidInput({"free_from": str(exc)}) from exc
+            span_start, span_end = to_utc(start, resource.timezone), to_utc(end, resource.timezone)
         except ValueError as exc:
             raise InvalidInput({"free_from": str(exc)}) from exc
-        if span[1] <= span[0]:
+        if span_end <= span_start:
             raise InvalidInput({"free_to": "must be after free_from"})
-        spans[resource.id] = span
-    if not spans:
-        return []
-    lo = min(s for s, _ in spans.values()) - timedelta(days=1)
-    hi = max(e for _, e in spans.values()) + timedelta(days=1)
-    blocked = set()
-    for block in db.session.scalars(
-        select(Block).where(Block.resource_id.in_(spans), Block.start_at < hi, Block.end_at > lo)
-    ):
-        resource_start, resource_end = spans[block.resource_id]
-        if block.start_at < resource_end and block.end_at > resource_start:
-            blocked.add(block.resource_id)
-    return [
-        r
-        for r in resources
-        if r.id not in blocked and is_within_opening_hours(r.opening_hours, r.timezone, *spans[r.id])
-    ]
+        spans[resource.id] = Span(span_start, span_end)
+    return free_among(resources, spans, now=now or clock.now())
 
 
 # --- create and change -------------------------------------------------------------------------
@@ -335,8 +342,15 @@ def list_sites(institution: str | None = None) -> list[Site]:
     return list(db.session.scalars(query))
 
 
-def create_site(actor: User, *, institution: str, name: str, address: str = "",
-                latitude: float | None = None, longitude: float | None = None) -> Site:  # fmt: skip
+def create_site(
+    actor: User,
+    *,
+    institution: str,
+    name: str,
+    address: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Site:
     owner = _institution_by_code(institution)
     require_manager(actor, owner.id)
     site = Site(institution=owner, name=name, address=address, latitude=latitude, longitude=longitude)
@@ -375,8 +389,9 @@ def create_block(actor: User, resource_id: int, *, start: datetime, end: datetim
     return block
 
 
-def list_blocks(viewer: User | None, resource_id: int, *, start: datetime | None = None,
-                end: datetime | None = None) -> list[Block]:  # fmt: skip
+def list_blocks(
+    viewer: User | None, resource_id: int, *, start: datetime | None = None, end: datetime | None = None
+) -> list[Block]:
     resource = get_resource(viewer, resource_id)
     query = select(Block).where(Block.resource_id == resource.id).order_by(Block.start_at)
     if start is not None:
@@ -393,4 +408,47 @@ def delete_block(actor: User, resource_id: int, block_id: int) -> None:
     if block is None or block.resource_id != resource.id:
         raise NotFound(f"No block {block_id} on resource {resource_id}.")
     db.session.delete(block)
+    db.session.flush()
+
+
+# --- authorisations (training) -----------------------------------------------------------------
+
+
+def grant_authorization(
+    actor: User, resource_id: int, *, email: str, expires_at: datetime | None = None
+) -> Authorization:
+    resource = get_resource(actor, resource_id)
+    require_manager(actor, resource.institution_id)
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise InvalidInput({"email": "no user with this email"})
+    grant = db.session.scalar(
+        select(Authorization).where(Authorization.resource_id == resource.id, Authorization.user_id == user.id)
+    )
+    if grant is None:
+        grant = Authorization(resource_id=resource.id, user=user)
+        db.session.add(grant)
+    grant.expires_at = expires_at
+    grant.granted_by_id = actor.id
+    db.session.flush()
+    return grant
+
+
+def list_authorizations(actor: User, resource_id: int) -> list[Authorization]:
+    resource = get_resource(actor, resource_id)
+    require_manager(actor, resource.institution_id)
+    return list(
+        db.session.scalars(
+            select(Authorization).where(Authorization.resource_id == resource.id).order_by(Authorization.id)
+        )
+    )
+
+
+def revoke_authorization(actor: User, resource_id: int, authorization_id: int) -> None:
+    resource = get_resource(actor, resource_id)
+    require_manager(actor, resource.institution_id)
+    grant = db.session.get(Authorization, authorization_id)
+    if grant is None or grant.resource_id != resource.id:
+        raise NotFound(f"No authorisation {authorization_id} on resource {resource_id}.")
+    db.session.delete(grant)
     db.session.flush()

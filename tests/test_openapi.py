@@ -43,9 +43,25 @@ def test_every_documented_request_body_schema_exists(client):
 def test_resource_schema_lists_the_spec_fields(client):
     schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ResourceCreate"]
     spec_fields = {
-        "name", "kind", "institution", "capacity", "units", "timezone", "visibility", "approval", "buffer_minutes",
-        "min_notice_minutes", "max_advance_days", "min_duration_minutes", "max_duration_minutes", "opening_hours",
-        "linked_to", "tariffs", "currency", "requires_authorization", "quota_hours_per_week",
-    }  # fmt: skip
+        "name",
+        "kind",
+        "institution",
+        "capacity",
+        "units",
+        "timezone",
+        "visibility",
+        "approval",
+        "buffer_minutes",
+        "min_notice_minutes",
+        "max_advance_days",
+        "min_duration_minutes",
+        "max_duration_minutes",
+        "opening_hours",
+        "linked_to",
+        "tariffs",
+        "currency",
+        "requires_authorization",
+        "quota_hours_per_week",
+    }
     assert spec_fields <= set(schema["properties"])
     assert set(schema["required"]) == {"name", "kind", "institution"}

@@ -20,14 +20,29 @@ def headers(api_auth):
 
 def test_create_with_every_field_and_read_back(client, admin, headers):
     payload = {
-        "name": "Microscop confocal", "name_en": "Confocal microscope", "kind": "equipment", "institution": "UMFT",
-        "description_ro": "Zeiss LSM 980.", "description_en": "Zeiss LSM 980.", "capacity": 3, "units": 2,
-        "timezone": "Europe/Bucharest", "visibility": "public", "approval": "partners", "buffer_minutes": 15,
-        "min_notice_minutes": 1440, "max_advance_days": 60, "min_duration_minutes": 60, "max_duration_minutes": 480,
+        "name": "Microscop confocal",
+        "name_en": "Confocal microscope",
+        "kind": "equipment",
+        "institution": "UMFT",
+        "description_ro": "Zeiss LSM 980.",
+        "description_en": "Zeiss LSM 980.",
+        "capacity": 3,
+        "units": 2,
+        "timezone": "Europe/Bucharest",
+        "visibility": "public",
+        "approval": "partners",
+        "buffer_minutes": 15,
+        "min_notice_minutes": 1440,
+        "max_advance_days": 60,
+        "min_duration_minutes": 60,
+        "max_duration_minutes": 480,
         "opening_hours": {"mon": [["08:00", "12:00"], ["13:00", "18:00"]], "fri": [["08:00", "14:00"]]},
-        "tariffs": {"own": 0, "partner": 250, "external": 400.5}, "currency": "RON",
-        "requires_authorization": True, "quota_hours_per_week": 6, "features": ["microscope", "training-required"],
-    }  # fmt: skip
+        "tariffs": {"own": 0, "partner": 250, "external": 400.5},
+        "currency": "RON",
+        "requires_authorization": True,
+        "quota_hours_per_week": 6,
+        "features": ["microscope", "training-required"],
+    }
     response = client.post("/api/v1/resources", json=payload, headers=headers(admin))
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
@@ -154,8 +169,14 @@ def test_filters_and_pagination(client, make_resource):
     for code in ("UVT", "UPT", "UMFT", "USVT"):
         for kind in ("lab", "sports", "dorm", "equipment", "room"):
             make_resource(code, kind, name=f"{code} {kind}", capacity=len(kind) * 5, visibility="public")
-    make_resource("UMFT", "lab", name="Laborator de științe ale vieții", capacity=12, visibility="public",
-                  features=["bsl2", "fume-hood"])  # fmt: skip
+    make_resource(
+        "UMFT",
+        "lab",
+        name="Laborator de științe ale vieții",
+        capacity=12,
+        visibility="public",
+        features=["bsl2", "fume-hood"],
+    )
 
     def get(**params):
         return client.get("/api/v1/resources", query_string=params).get_json()
@@ -208,8 +229,11 @@ def test_free_from_to_excludes_blocked_and_closed_resources(client, admin, make_
 def test_blocks_in_local_time(client, admin, make_resource, headers):
     resource = make_resource(visibility="public")
     h = headers(admin)
-    created = client.post(f"/api/v1/resources/{resource.id}/blocks",
-                          json={"start": "2026-03-29T02:00", "end": "2026-03-29T05:00", "reason": "Mentenanță"}, headers=h)  # fmt: skip
+    created = client.post(
+        f"/api/v1/resources/{resource.id}/blocks",
+        json={"start": "2026-03-29T02:00", "end": "2026-03-29T05:00", "reason": "Mentenanță"},
+        headers=h,
+    )
     assert created.status_code == 201
     block = created.get_json()
     # Across the spring-forward change the offset moves from +02:00 to +03:00.
@@ -241,14 +265,26 @@ def test_bad_blocks_are_422(client, admin, make_resource, headers, payload, fiel
 
 def test_blocks_by_other_institutions_manager_are_403(client, make_user, make_resource, headers):
     resource = make_resource("UVT", visibility="public")
-    response = client.post(f"/api/v1/resources/{resource.id}/blocks", headers=headers(make_user("UPT", "manager")),
-                           json={"start": "2026-12-01T10:00", "end": "2026-12-01T11:00"})  # fmt: skip
+    response = client.post(
+        f"/api/v1/resources/{resource.id}/blocks",
+        headers=headers(make_user("UPT", "manager")),
+        json={"start": "2026-12-01T10:00", "end": "2026-12-01T11:00"},
+    )
     assert response.status_code == 403
 
 
 def test_sites_and_features(client, admin, headers):
-    created = client.post("/api/v1/sites", headers=headers(admin), json={
-        "institution": "UPT", "name": "Corp Electro", "address": "Bd. Vasile Pârvan 2", "latitude": 45.75, "longitude": 21.22})  # fmt: skip
+    created = client.post(
+        "/api/v1/sites",
+        headers=headers(admin),
+        json={
+            "institution": "UPT",
+            "name": "Corp Electro",
+            "address": "Bd. Vasile Pârvan 2",
+            "latitude": 45.75,
+            "longitude": 21.22,
+        },
+    )
     assert created.status_code == 201
     assert client.get("/api/v1/sites?institution=UPT").get_json()["items"] == [created.get_json()]
     site_id = created.get_json()["id"]

@@ -117,13 +117,24 @@ def test_body_too_large_is_413(client, h):
 @pytest.mark.parametrize(
     "query",
     [
-        "page=abc", "page=0", "page=-1", "page=99999999999999999999", "per_page=1000", "per_page=0",
-        "min_capacity=-1", "min_capacity=lots", "kind=spaceship", "free_from=garbage&free_to=2026-12-01T10:00",
-        "free_from=2026-12-01T10:00", "free_from=2026-12-01T10:00&free_to=2026-12-01T09:00",
-        "free_from=2026-03-29T03:30&free_to=2026-03-29T05:00", "free_from=9999-12-31T23:59&free_to=9999-12-31T23:59",
-        "q=" + "x" * 501, "q=%00",
+        "page=abc",
+        "page=0",
+        "page=-1",
+        "page=99999999999999999999",
+        "per_page=1000",
+        "per_page=0",
+        "min_capacity=-1",
+        "min_capacity=lots",
+        "kind=spaceship",
+        "free_from=garbage&free_to=2026-12-01T10:00",
+        "free_from=2026-12-01T10:00",
+        "free_from=2026-12-01T10:00&free_to=2026-12-01T09:00",
+        "free_from=2026-03-29T03:30&free_to=2026-03-29T05:00",
+        "free_from=9999-12-31T23:59&free_to=9999-12-31T23:59",
+        "q=" + "x" * 501,
+        "q=%00",
     ],
-)  # fmt: skip
+)
 def test_bad_query_strings_are_422(client, make_resource, query):
     make_resource(visibility="public")
     response = client.get(f"/api/v1/resources?{query}")
@@ -164,10 +175,26 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
-fields = st.sampled_from([
-    "name", "kind", "institution", "capacity", "units", "timezone", "visibility", "approval", "opening_hours",
-    "tariffs", "linked_to", "features", "min_duration_minutes", "max_duration_minutes", "site_id", "currency",
-])  # fmt: skip
+fields = st.sampled_from(
+    [
+        "name",
+        "kind",
+        "institution",
+        "capacity",
+        "units",
+        "timezone",
+        "visibility",
+        "approval",
+        "opening_hours",
+        "tariffs",
+        "linked_to",
+        "features",
+        "min_duration_minutes",
+        "max_duration_minutes",
+        "site_id",
+        "currency",
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -42,9 +42,16 @@ def test_catalogue_when_filter(client, admin, make_resource):
 
 
 @pytest.mark.parametrize(
-    "query", ["min_capacity=-5", "min_capacity=abc", "date=2026-12-08&start_time=12:00&end_time=10:00", "date=2026-12-08",
-              "date=2026-03-29&start_time=03:30&end_time=05:00", "kind=spaceship"],
-)  # fmt: skip
+    "query",
+    [
+        "min_capacity=-5",
+        "min_capacity=abc",
+        "date=2026-12-08&start_time=12:00&end_time=10:00",
+        "date=2026-12-08",
+        "date=2026-03-29&start_time=03:30&end_time=05:00",
+        "kind=spaceship",
+    ],
+)
 def test_bad_filters_explain_on_the_form(client, make_resource, query):
     make_resource(visibility="public")
     response = client.get(f"/resources?{query}", headers={"Accept-Language": "en"})
@@ -67,10 +74,17 @@ def test_pagination_links_keep_filters(client, make_resource):
 def test_resource_page_shows_details(client, make_resource):
     court_a = make_resource("UVT", "sports", name="Teren A", visibility="public")
     hall = make_resource(
-        "UVT", "sports", name="Sala de sport", name_en="Sports hall", visibility="public", capacity=200,
-        opening_hours={"mon": [["07:00", "22:00"]]}, tariffs={"own": 0, "partner": 60, "external": 120},
-        features=["changing-rooms"], linked_to=[court_a.id],
-    )  # fmt: skip
+        "UVT",
+        "sports",
+        name="Sala de sport",
+        name_en="Sports hall",
+        visibility="public",
+        capacity=200,
+        opening_hours={"mon": [["07:00", "22:00"]]},
+        tariffs={"own": 0, "partner": 60, "external": 120},
+        features=["changing-rooms"],
+        linked_to=[court_a.id],
+    )
     en = client.get(f"/resources/{hall.id}", headers={"Accept-Language": "en"}).text
     assert "Sports hall" in en and "07:00–22:00" in en and "60.00 RON" in en and "Teren A" in en
     assert "Changing rooms" in en
@@ -94,8 +108,13 @@ def test_resource_page_after_sign_in(client, auth, make_user, make_resource):
 
 @pytest.mark.parametrize(
     ("accept", "lang", "text"),
-    [("en-US,en;q=0.9", "en", "Catalogue"), ("ro-RO,ro;q=0.9,en;q=0.5", "ro", "Catalog"), ("de-DE", "ro", "Catalog"), (None, "ro", "Catalog")],
-)  # fmt: skip
+    [
+        ("en-US,en;q=0.9", "en", "Catalogue"),
+        ("ro-RO,ro;q=0.9,en;q=0.5", "ro", "Catalog"),
+        ("de-DE", "ro", "Catalog"),
+        (None, "ro", "Catalog"),
+    ],
+)
 def test_language_from_accept_language(client, accept, lang, text):
     headers = {"Accept-Language": accept} if accept else {}
     page = client.get("/resources", headers=headers).text

@@ -1,0 +1,180 @@
+"""JSON API for bookings, approvals, availability and authorisations."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from flask import Blueprint, request, url_for
+
+from app import clock
+from app.api import current_api_user, require_api_user
+from app.errors import InvalidInput
+from app.extensions import db
+from app.validation import parse_json
+from bookings import services
+from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision, booking_json
+from bookings.schemas import _date_or_datetime as parse_when
+from calendars.zones import isoformat_local, to_utc
+from resources import services as catalogue
+
+bp = Blueprint("bookings_api", __name__)
+
+
+def _query_instant(name: str, tz: str, required: bool = True) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise InvalidInput({name: "is required"})
+        return None
+    try:
+        value = parse_when(raw)
+        if not isinstance(value, datetime):
+            value = datetime.combine(value, time())
+        return to_utc(value, tz)
+    except ValueError as exc:
+        raise InvalidInput({name: str(exc)}) from exc
+
+
+def _query_id(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+        raise InvalidInput({name: "must be a positive integer"})
+    return int(raw)
+
+
+@bp.post("/bookings")
+def create_booking():
+    user = require_api_user()
+    data = parse_json(BookingCreate, request.get_data())
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise InvalidInput({"Idempotency-Key": "must be 1 to 200 characters"})
+    booking, skipped = services.create_booking(user, **data.model_dump(), idempotency_key=key, now=clock.now())
+    db.session.commit()
+    body = booking_json(booking)
+    if skipped:
+        from bookings.schemas import clash_json
+
+        body["skipped"] = [clash_json(c, booking.resource.timezone) for c in skipped]
+    return body, 201, {"Location": url_for(".get_booking", booking_id=booking.id)}
+
+
+@bp.get("/bookings")
+def list_bookings():
+    user = require_api_user()
+    mine = request.args.get("mine", "") in {"1", "true", "yes"}
+    tz = "Europe/Bucharest"
+    bookings = services.list_bookings(
+        user,
+        mine=mine,
+        resource_id=_query_id("resource_id"),
+        start=_query_instant("from", tz, required=False),
+        end=_query_instant("to", tz, required=False),
+        status=request.args.get("status")
+        if request.args.get("status") in {"pending", "confirmed", "rejected", "cancelled"}
+        else None,
+    )
+    return {"items": [booking_json(b) for b in bookings]}
+
+
+@bp.get("/bookings/<id:booking_id>")
+def get_booking(booking_id: int):
+    return booking_json(services.get_booking(require_api_user(), booking_id))
+
+
+@bp.patch("/bookings/<id:booking_id>")
+def update_booking(booking_id: int):
+    user = require_api_user()
+    data = parse_json(BookingUpdate, request.get_data())
+    booking = services.update_booking(user, booking_id, now=clock.now(), **data.model_dump(exclude_unset=True))
+    db.session.commit()
+    return booking_json(booking)
+
+
+@bp.delete("/bookings/<id:booking_id>")
+def cancel_booking(booking_id: int):
+    user = require_api_user()
+    following = request.args.get("following", "") in {"1", "true", "yes"}
+    booking = services.cancel_booking(
+        user, booking_id, occurrence_id=_query_id("occurrence_id"), following=following, now=clock.now()
+    )
+    db.session.commit()
+    return booking_json(booking)
+
+
+@bp.post("/bookings/<id:booking_id>/approve")
+def approve_booking(booking_id: int):
+    user = require_api_user()
+    data = parse_json(Decision, request.get_data() or b"{}")
+    booking = services.decide_booking(user, booking_id, approve=True, reason=data.reason, now=clock.now())
+    db.session.commit()
+    return booking_json(booking)
+
+
+@bp.post("/bookings/<id:booking_id>/reject")
+def reject_booking(booking_id: int):
+    user = require_api_user()
+    data = parse_json(Decision, request.get_data() or b"{}")
+    booking = services.decide_booking(user, booking_id, approve=False, reason=data.reason, now=clock.now())
+    db.session.commit()
+    return booking_json(booking)
+
+
+@bp.get("/approvals")
+def list_approvals():
+    return {"items": [booking_json(b) for b in services.list_approvals(require_api_user())]}
+
+
+@bp.get("/resources/<id:resource_id>/availability")
+def availability(resource_id: int):
+    viewer = current_api_user()
+    resource = catalogue.get_resource(viewer, resource_id)
+    start = _query_instant("from", resource.timezone)
+    end = _query_instant("to", resource.timezone)
+    busy, free = services.availability(viewer, resource_id, start, end)
+    tz = resource.timezone
+    return {
+        "busy": [{"start": isoformat_local(s, tz), "end": isoformat_local(e, tz), "kind": kind} for s, e, kind in busy],
+        "free": [{"start": isoformat_local(s, tz), "end": isoformat_local(e, tz)} for s, e in free],
+    }
+
+
+@bp.get("/resources/<id:resource_id>/authorizations")
+def list_authorizations(resource_id: int):
+    grants = catalogue.list_authorizations(require_api_user(), resource_id)
+    return {"items": [_authorization_json(g) for g in grants]}
+
+
+@bp.post("/resources/<id:resource_id>/authorizations")
+def grant_authorization(resource_id: int):
+    user = require_api_user()
+    data = parse_json(AuthorizationCreate, request.get_data())
+    resource = catalogue.get_resource(user, resource_id)
+    expires_at = None
+    if data.expires is not None:
+        value = data.expires if isinstance(data.expires, datetime) else datetime.combine(data.expires, time(23, 59, 59))
+        try:
+            expires_at = to_utc(value, resource.timezone)
+        except ValueError as exc:
+            raise InvalidInput({"expires": str(exc)}) from exc
+    grant = catalogue.grant_authorization(user, resource_id, email=data.email, expires_at=expires_at)
+    db.session.commit()
+    return _authorization_json(grant), 201
+
+
+@bp.delete("/resources/<id:resource_id>/authorizations/<id:authorization_id>")
+def revoke_authorization(resource_id: int, authorization_id: int):
+    catalogue.revoke_authorization(require_api_user(), resource_id, authorization_id)
+    db.session.commit()
+    return "", 204
+
+
+def _authorization_json(grant) -> dict:
+    return {
+        "id": grant.id,
+        "resource_id": grant.resource_id,
+        "email": grant.user.email,
+        "expires": grant.expires_at.isoformat() if grant.expires_at else None,
+    }

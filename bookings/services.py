@@ -1,0 +1,500 @@
+"""Reservations: create, reschedule, cancel, decide, list, and explain refusals."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from accounts.models import Role, User
+from app.database import utcnow
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.extensions import db
+from bookings.conflicts import Clash, find_clashes, free_among, is_authorized, linked_ids, lock_resources, note_longest
+from bookings.intervals import Span
+from bookings.models import HOLDING, AuditEntry, Booking, Occurrence, Status
+from bookings.recurrence import RecurrenceError, expand
+from calendars.zones import to_local, to_utc, zone
+from resources.models import Approval, Kind, Resource, Visibility
+from resources.services import can_manage, get_resource, visibility_clause
+
+MAX_SPAN = timedelta(days=366)
+SUGGESTION_STEP = timedelta(minutes=30)
+SUGGESTION_HORIZON = timedelta(days=7)
+
+
+class BookingConflict(Conflict):
+    """Some requested occurrence cannot be booked; `conflicts` says which and why."""
+
+    title = "Booking conflict"
+
+    def __init__(self, clashes: Sequence[Clash], resource: Resource, suggestions: dict[str, Any] | None = None):
+        self.clashes = list(clashes)
+        self.resource = resource
+        self.suggestions = suggestions or {}
+        count = len(self.clashes)
+        super().__init__(
+            f"{count} of the requested times cannot be booked."
+            if count > 1
+            else f"The requested time cannot be booked: {self.clashes[0].detail}."
+        )
+
+    def problem_fields(self) -> dict[str, Any]:
+        from bookings.schemas import clash_json, suggestions_json
+
+        tz = self.resource.timezone
+        fields: dict[str, Any] = {"conflicts": [clash_json(c, tz) for c in self.clashes]}
+        if self.suggestions:
+            fields["suggestions"] = suggestions_json(self.suggestions, tz)
+        return fields
+
+
+# --- who, what, how much -----------------------------------------------------------------------
+
+
+def requester_class(user: User, resource: Resource) -> str:
+    return "own" if user.institution_id == resource.institution_id else "partner"
+
+
+def needs_approval(user: User, resource: Resource) -> bool:
+    if can_manage(user, resource.institution_id):
+        return False
+    if resource.approval == Approval.ALL:
+        return True
+    return resource.approval == Approval.PARTNERS and requester_class(user, resource) != "own"
+
+
+def price_of(resource: Resource, klass: str, spans: Sequence[Span], units: int, nights: int | None) -> Decimal:
+    rate = Decimal(str(resource.tariffs.get(klass, 0) or 0))
+    if nights is not None:
+        quantity = Decimal(nights)
+    else:
+        quantity = sum((Decimal((s.end - s.start).total_seconds()) / 3600 for s in spans), Decimal(0))
+    return (rate * quantity * units).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# --- turning input into spans ------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    spans: list[Span]
+    local_start: datetime
+    local_end: datetime
+    nights: int | None = None
+    all_day: bool = False
+
+
+def _local_naive(value: datetime, tz_name: str) -> datetime:
+    return value if value.tzinfo is None else to_local(value, tz_name).replace(tzinfo=None)
+
+
+def _at(day: date, hhmm: str | None, default: str) -> datetime:
+    hours, minutes = (hhmm or default).split(":")
+    return datetime.combine(day, time(int(hours), int(minutes)))
+
+
+def plan_spans(
+    resource: Resource, start: datetime | date, end: datetime | date, units: int, recurrence: str | None
+) -> Plan:
+    """The UTC spans a request asks for; naive input is the resource's wall-clock time."""
+    nights = None
+    all_day = False
+    if not isinstance(start, datetime) or not isinstance(end, datetime):
+        if resource.kind != Kind.DORM or isinstance(start, datetime) or isinstance(end, datetime):
+            raise InvalidInput({"start": "give dates for both start and end (dorms), or date-times for both"})
+        if end <= start:
+            raise InvalidInput({"end": "the check-out day must be after the check-in day"})
+        nights = (end - start).days
+        local_start = _at(start, resource.check_in_time, "14:00")
+        local_end = _at(end, resource.check_out_time, "11:00")
+        all_day = True
+    else:
+        local_start = _local_naive(start, resource.timezone)
+        local_end = _local_naive(end, resource.timezone)
+    try:
+        if recurrence:
+            pairs = expand(recurrence, local_start, local_end, resource.timezone)
+        else:
+            first = to_utc(start, resource.timezone) if isinstance(start, datetime) and start.tzinfo else None
+            last = to_utc(end, resource.timezone) if isinstance(end, datetime) and end.tzinfo else None
+            pairs = [(first or to_utc(local_start, resource.timezone), last or to_utc(local_end, resource.timezone))]
+    except RecurrenceError as exc:
+        raise InvalidInput({"recurrence": str(exc)}) from exc
+    except ValueError as exc:
+        raise InvalidInput({"start": str(exc)}) from exc
+    span_start, span_end = pairs[0]
+    if span_end <= span_start:
+        raise InvalidInput({"end": "must be after start"})
+    if span_end - span_start > MAX_SPAN:
+        raise InvalidInput({"end": "one booking may last at most a year"})
+    if units > resource.units:
+        raise InvalidInput({"units": f"this resource has {resource.units} unit(s)"})
+    spans = [Span(s, e, units) for s, e in pairs]
+    return Plan(spans, local_start, local_end, nights, all_day)
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+def _audit(booking: Booking, actor: User | None, action: str, **details: Any) -> None:
+    db.session.add(
+        AuditEntry(booking=booking, actor_id=actor.id if actor else None, action=action, details=details, at=utcnow())
+    )
+
+
+def _new_uid() -> str:
+    return f"{secrets.token_hex(16)}@atu-facilities"
+
+
+def _check_access(requester: User, resource: Resource, now: datetime) -> None:
+    if (
+        resource.visibility == Visibility.INSTITUTION
+        and requester.institution_id != resource.institution_id
+        and requester.role != Role.ADMIN
+    ):
+        raise PermissionDenied("This resource is reserved for its own university.")
+    if not is_authorized(requester, resource, now):
+        raise PermissionDenied("This resource needs training: ask its manager for an authorisation.")
+
+
+def create_booking(
+    requester: User,
+    *,
+    resource_id: int,
+    start: datetime | date,
+    end: datetime | date,
+    title: str,
+    now: datetime,
+    units: int = 1,
+    recurrence: str | None = None,
+    skip_conflicts: bool = False,
+    project_code: str = "",
+    idempotency_key: str | None = None,
+    event_id: int | None = None,
+) -> tuple[Booking, list[Clash]]:
+    """Book, or raise BookingConflict naming every clash; returns the booking and any skipped clashes."""
+    resource = get_resource(requester, resource_id)
+    _check_access(requester, resource, now)
+    plan = plan_spans(resource, start, end, units, recurrence)
+
+    lock_resources([resource.id, *linked_ids(resource.id)])
+    if idempotency_key:
+        earlier = db.session.scalar(
+            select(Booking).where(Booking.requester_id == requester.id, Booking.idempotency_key == idempotency_key)
+        )
+        if earlier is not None:
+            return earlier, []
+    manages = can_manage(requester, resource.institution_id)
+    clashes = find_clashes(resource, plan.spans, requester=requester, now=now, manages=manages)
+    clashing = {(c.start, c.end) for c in clashes}
+    free = [s for s in plan.spans if (s.start, s.end) not in clashing]
+    if clashes and (not skip_conflicts or not free):
+        raise BookingConflict(
+            clashes, resource, suggest(requester, resource, plan.spans[0], now=now) if len(plan.spans) == 1 else None
+        )
+
+    klass = requester_class(requester, resource)
+    booking = Booking(
+        resource=resource,
+        requester=requester,
+        title=title,
+        units=units,
+        status=Status.PENDING.value if needs_approval(requester, resource) else Status.CONFIRMED.value,
+        recurrence=recurrence,
+        all_day=plan.all_day,
+        price_amount=price_of(resource, klass, free, units, plan.nights),
+        currency=resource.currency,
+        requester_class=klass,
+        project_code=project_code,
+        idempotency_key=idempotency_key,
+    )
+    booking.occurrences = [
+        Occurrence(
+            resource_id=resource.id,
+            start_at=s.start,
+            end_at=s.end,
+            units=units,
+            exclusive=resource.units == 1,
+            active=True,
+            uid=_new_uid(),
+        )
+        for s in free
+    ]
+    db.session.add(booking)
+    note_longest(resource, free)
+    _audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
+    _flush_or_conflict(resource, free)
+    return booking, clashes
+
+
+def _flush_or_conflict(resource: Resource, spans: Sequence[Span]) -> None:
+    """Flush; the PostgreSQL exclusion constraint firing means a double booking was stopped."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        if "ex_occurrences_no_overlap" not in str(exc.orig):
+            raise
+        db.session.rollback()
+        raise BookingConflict([Clash(s.start, s.end, "overlap", "already booked") for s in spans], resource) from exc
+
+
+# --- read --------------------------------------------------------------------------------------
+
+
+def may_see_booking(viewer: User, booking: Booking) -> bool:
+    return booking.requester_id == viewer.id or can_manage(viewer, booking.resource.institution_id)
+
+
+def get_booking(viewer: User, booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not may_see_booking(viewer, booking):
+        raise NotFound(f"No booking {booking_id}.")
+    return booking
+
+
+def list_bookings(
+    viewer: User,
+    *,
+    mine: bool = False,
+    resource_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    status: str | None = None,
+    limit: int = 200,
+) -> list[Booking]:
+    """My bookings, plus (for managers and admins, unless `mine`) those on resources they manage."""
+    query = select(Booking).join(Resource, Resource.id == Booking.resource_id)
+    if mine or viewer.role == Role.MEMBER:
+        query = query.where(Booking.requester_id == viewer.id)
+    elif viewer.role == Role.MANAGER:
+        query = query.where(or_(Booking.requester_id == viewer.id, Resource.institution_id == viewer.institution_id))
+    if resource_id is not None:
+        query = query.where(Booking.resource_id == resource_id)
+    if status:
+        query = query.where(Booking.status == status)
+    if start is not None or end is not None:
+        window = select(Occurrence.booking_id)
+        if start is not None:
+            window = window.where(Occurrence.end_at > start)
+        if end is not None:
+            window = window.where(Occurrence.start_at < end)
+        query = query.where(Booking.id.in_(window))
+    return list(db.session.scalars(query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(limit)))
+
+
+def list_approvals(actor: User) -> list[Booking]:
+    if actor.role == Role.MEMBER:
+        raise PermissionDenied("Only managers and admins decide requests.")
+    query = select(Booking).join(Resource, Resource.id == Booking.resource_id).where(Booking.status == Status.PENDING)
+    if actor.role == Role.MANAGER:
+        query = query.where(Resource.institution_id == actor.institution_id)
+    return list(db.session.scalars(query.order_by(Booking.created_at, Booking.id)))
+
+
+def availability(viewer: User | None, resource_id: int, start: datetime, end: datetime) -> tuple[list, list]:
+    from bookings.conflicts import busy_spans
+
+    resource = get_resource(viewer, resource_id)
+    if end <= start:
+        raise InvalidInput({"to": "must be after from"})
+    if end - start > timedelta(days=62):
+        raise InvalidInput({"to": "ask for at most 62 days at a time"})
+    busy = busy_spans(resource, start, end)
+    free = []
+    cursor = start
+    for busy_start, busy_end, _ in busy:
+        if cursor < busy_start:
+            free.append((cursor, busy_start))
+        cursor = max(cursor, busy_end)
+    if cursor < end:
+        free.append((cursor, end))
+    return busy, free
+
+
+# --- change ------------------------------------------------------------------------------------
+
+
+def _require_owner_or_manager(actor: User, booking: Booking) -> None:
+    if not may_see_booking(actor, booking):
+        raise NotFound(f"No booking {booking.id}.")
+
+
+def _refresh_status(booking: Booking) -> None:
+    if all(not o.active for o in booking.occurrences) and booking.status in HOLDING:
+        booking.status = Status.CANCELLED.value
+
+
+def cancel_booking(
+    actor: User, booking_id: int, *, occurrence_id: int | None = None, following: bool = False, now: datetime
+) -> Booking:
+    """Cancel the whole booking, one occurrence, or one occurrence and all after it; the units free at once."""
+    booking = get_booking(actor, booking_id)
+    _require_owner_or_manager(actor, booking)
+    if booking.status not in HOLDING:
+        raise Conflict(f"This booking is already {booking.status}.")
+    if occurrence_id is None:
+        targets = [o for o in booking.occurrences if o.active]
+    else:
+        chosen = next((o for o in booking.occurrences if o.id == occurrence_id), None)
+        if chosen is None:
+            raise NotFound(f"No occurrence {occurrence_id} in booking {booking_id}.")
+        targets = [
+            o
+            for o in booking.occurrences
+            if o.active and (o.id == chosen.id or (following and o.start_at >= chosen.start_at))
+        ]
+        if not targets:
+            raise Conflict("That occurrence is already cancelled.")
+    for occurrence in targets:
+        occurrence.active = False
+        occurrence.cancelled_at = now
+        occurrence.sequence += 1
+    if occurrence_id is None:
+        booking.status = Status.CANCELLED.value
+    _refresh_status(booking)
+    booking.updated_at = utcnow()
+    scope = "all" if occurrence_id is None else ("following" if following else "one")
+    _audit(booking, actor, "cancelled", scope=scope, occurrences=[o.id for o in targets])
+    db.session.flush()
+    return booking
+
+
+def update_booking(
+    actor: User,
+    booking_id: int,
+    *,
+    now: datetime,
+    start: datetime | date | None = None,
+    end: datetime | date | None = None,
+    occurrence_id: int | None = None,
+    title: str | None = None,
+    project_code: str | None = None,
+) -> Booking:
+    """Change the title or project code, or move one booking (or one occurrence) with every check."""
+    booking = get_booking(actor, booking_id)
+    if booking.status not in HOLDING:
+        raise Conflict(f"This booking is {booking.status}; it cannot be changed.")
+    changes: dict[str, Any] = {}
+    if title is not None and title != booking.title:
+        changes["title"] = [booking.title, title]
+        booking.title = title
+    if project_code is not None and project_code != booking.project_code:
+        changes["project_code"] = [booking.project_code, project_code]
+        booking.project_code = project_code
+    if start is not None or end is not None:
+        changes.update(_move(actor, booking, start, end, occurrence_id, now))
+    if changes:
+        booking.updated_at = utcnow()
+        _audit(booking, actor, "updated", **changes)
+    db.session.flush()
+    return booking
+
+
+def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, now: datetime) -> dict[str, Any]:
+    active = [o for o in booking.occurrences if o.active]
+    if occurrence_id is not None:
+        target = next((o for o in active if o.id == occurrence_id), None)
+        if target is None:
+            raise NotFound(f"No active occurrence {occurrence_id} in booking {booking.id}.")
+    elif len(active) == 1:
+        target = active[0]
+    else:
+        raise InvalidInput({"occurrence_id": "say which occurrence of the series to move"})
+    resource = booking.resource
+    tz = resource.timezone
+    if start is None or end is None:
+        # Keep the missing edge: moving only the start keeps the end, and the other way round.
+        start = start if start is not None else to_local(target.start_at, tz).replace(tzinfo=None)
+        end = end if end is not None else to_local(target.end_at, tz).replace(tzinfo=None)
+    plan = plan_spans(resource, start, end, booking.units, None)
+    span = plan.spans[0]
+    lock_resources([resource.id, *linked_ids(resource.id)])
+    # The occurrence being moved must not clash with itself: check with it set aside.
+    target.active = False
+    db.session.flush()
+    clashes = find_clashes(
+        resource, [span], requester=booking.requester, now=now, manages=can_manage(actor, resource.institution_id)
+    )
+    if clashes:
+        target.active = True
+        db.session.flush()
+        raise BookingConflict(clashes, resource, suggest(booking.requester, resource, span, now=now))
+    before = [target.start_at.isoformat(), target.end_at.isoformat()]
+    target.start_at, target.end_at = span.start, span.end
+    target.active = True
+    target.sequence += 1
+    note_longest(resource, [span])
+    if len(booking.occurrences) == 1:
+        booking.price_amount = price_of(resource, booking.requester_class, [span], booking.units, plan.nights)
+    _flush_or_conflict(resource, [span])
+    return {"moved": {"occurrence": target.id, "from": before, "to": [span.start.isoformat(), span.end.isoformat()]}}
+
+
+def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str = "", now: datetime) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not may_see_booking(actor, booking):
+        raise NotFound(f"No booking {booking_id}.")
+    if not can_manage(actor, booking.resource.institution_id):
+        raise PermissionDenied("Only a manager of the owning university (or an admin) decides requests.")
+    if booking.status != Status.PENDING:
+        raise Conflict(f"This booking is {booking.status}, not pending.")
+    booking.status = Status.CONFIRMED.value if approve else Status.REJECTED.value
+    booking.decided_by_id = actor.id
+    booking.decision_reason = reason
+    booking.updated_at = utcnow()
+    for occurrence in booking.occurrences:
+        occurrence.sequence += 1
+        if not approve:
+            occurrence.active = False
+    _audit(booking, actor, "approved" if approve else "rejected", reason=reason)
+    db.session.flush()
+    return booking
+
+
+# --- helpful refusals --------------------------------------------------------------------------
+
+
+@dataclass
+class Suggestions:
+    slots: list[tuple[datetime, datetime]] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+
+
+def suggest(requester: User | None, resource: Resource, span: Span, *, now: datetime, limit: int = 3) -> dict[str, Any]:
+    """The nearest free slots of the same length here, and equivalent resources free at that time."""
+    slots: list[tuple[datetime, datetime]] = []
+    length = span.end - span.start
+    step = 1
+    while len(slots) < limit and step * SUGGESTION_STEP <= SUGGESTION_HORIZON:
+        for direction in (1, -1):
+            moved = span.start + direction * step * SUGGESTION_STEP
+            candidate = Span(moved, moved + length, span.units)
+            if len(slots) < limit and not find_clashes(resource, [candidate], requester=requester, now=now):
+                slots.append((candidate.start, candidate.end))
+        step += 1
+    others = db.session.scalars(
+        select(Resource)
+        .where(
+            visibility_clause(requester),
+            Resource.id != resource.id,
+            Resource.kind == resource.kind,
+            Resource.units >= span.units,
+            Resource.capacity >= (resource.capacity or 0),
+        )
+        .order_by(Resource.institution_id, Resource.id)
+        .limit(50)
+    ).all()
+    alternatives = free_among(others, {r.id: span for r in others}, now=now)[:limit]
+    return {"slots": sorted(slots), "resources": alternatives}
+
+
+def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time()).replace(tzinfo=zone(tz_name))
+    return to_utc(start, tz_name), to_utc(start + timedelta(days=1), tz_name)

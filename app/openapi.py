@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from accounts.schemas import TokenRequest
+from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision
 from resources.schemas import BlockCreate, ResourceCreate, ResourceFields, SiteCreate
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -74,7 +75,10 @@ def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
-REF = {name: {"$ref": f"#/components/schemas/{name}"} for name in ("Resource", "Site", "Block", "Institution")}
+REF = {
+    name: {"$ref": f"#/components/schemas/{name}"}
+    for name in ("Resource", "Site", "Block", "Institution", "Booking", "Availability", "Authorization")
+}
 
 
 def _items(ref: dict[str, Any], total: bool = False) -> dict[str, Any]:
@@ -204,11 +208,145 @@ def build_openapi() -> dict[str, Any]:
                 tag="catalogue",
             ),
         },
+        "/bookings": {
+            "post": _op(
+                "Book a resource (one-off, recurring with an RRULE, or dorm nights with dates); honours Idempotency-Key",
+                _ok("Booked (confirmed or pending)", REF["Booking"], "201") | _problems(400, 401, 403, 404, 409, 422),
+                body="BookingCreate",
+                auth=True,
+                tag="bookings",
+                params=[
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 200},
+                    }
+                ],
+            ),
+            "get": _op(
+                "My bookings (managers and admins also see their resources' bookings)",
+                _ok("Bookings", _items(REF["Booking"])) | _problems(401, 422),
+                auth=True,
+                tag="bookings",
+                params=[
+                    _query("mine", {"type": "string", "enum": ["1", "0"]}),
+                    _query("resource_id", {"type": "integer"}),
+                    _query("from", {"type": "string", "format": "date-time"}),
+                    _query("to", {"type": "string", "format": "date-time"}),
+                    _query("status", {"enum": ["pending", "confirmed", "rejected", "cancelled"]}),
+                ],
+            ),
+        },
+        "/bookings/{booking_id}": {
+            "get": _op(
+                "One booking",
+                _ok("Booking", REF["Booking"]) | _problems(401, 404),
+                auth=True,
+                params=[_path_param("booking_id")],
+                tag="bookings",
+            ),
+            "patch": _op(
+                "Reschedule (one booking or one occurrence) or rename, with every check",
+                _ok("Booking", REF["Booking"]) | _problems(400, 401, 404, 409, 422),
+                body="BookingUpdate",
+                auth=True,
+                params=[_path_param("booking_id")],
+                tag="bookings",
+            ),
+            "delete": _op(
+                "Cancel the booking, one occurrence (occurrence_id) or it and the following (following=1)",
+                _ok("Cancelled", REF["Booking"]) | _problems(401, 404, 409),
+                auth=True,
+                tag="bookings",
+                params=[
+                    _path_param("booking_id"),
+                    _query("occurrence_id", {"type": "integer"}),
+                    _query("following", {"type": "string", "enum": ["1", "0"]}),
+                ],
+            ),
+        },
+        "/bookings/{booking_id}/approve": {
+            "post": _op(
+                "Approve a pending request (managers of the owning university)",
+                _ok("Booking", REF["Booking"]) | _problems(401, 403, 404, 409),
+                body="Decision",
+                auth=True,
+                params=[_path_param("booking_id")],
+                tag="bookings",
+            ),
+        },
+        "/bookings/{booking_id}/reject": {
+            "post": _op(
+                "Reject a pending request with a reason",
+                _ok("Booking", REF["Booking"]) | _problems(401, 403, 404, 409),
+                body="Decision",
+                auth=True,
+                params=[_path_param("booking_id")],
+                tag="bookings",
+            ),
+        },
+        "/approvals": {
+            "get": _op(
+                "Pending requests the caller may decide, oldest first",
+                _ok("Bookings", _items(REF["Booking"])) | _problems(401, 403),
+                auth=True,
+                tag="bookings",
+            ),
+        },
+        "/resources/{resource_id}/availability": {
+            "get": _op(
+                "Busy and free time of a resource",
+                _ok("Availability", REF["Availability"]) | _problems(404, 422),
+                params=[
+                    rid,
+                    _query("from", {"type": "string", "format": "date-time"}),
+                    _query("to", {"type": "string", "format": "date-time"}),
+                ],
+                tag="bookings",
+            ),
+        },
+        "/resources/{resource_id}/authorizations": {
+            "get": _op(
+                "Who is authorised (trained) for the resource",
+                _ok("Authorisations", _items(REF["Authorization"])) | _problems(401, 403, 404),
+                auth=True,
+                params=[rid],
+                tag="catalogue",
+            ),
+            "post": _op(
+                "Authorise a user, optionally until an expiry",
+                _ok("Created", REF["Authorization"], "201") | _problems(400, 401, 403, 404, 422),
+                body="AuthorizationCreate",
+                auth=True,
+                params=[rid],
+                tag="catalogue",
+            ),
+        },
+        "/resources/{resource_id}/authorizations/{authorization_id}": {
+            "delete": _op(
+                "Withdraw an authorisation",
+                {"204": {"description": "Withdrawn"}} | _problems(401, 403, 404),
+                auth=True,
+                params=[rid, _path_param("authorization_id")],
+                tag="catalogue",
+            ),
+        },
         "/features": {"get": _op("The feature and equipment tags", _ok("Features"), tag="catalogue")},
         "/openapi.json": {"get": _op("This document", _ok("OpenAPI 3.1 document"), tag="meta")},
     }
     schemas: dict[str, Any] = {}
-    for model in (TokenRequest, ResourceCreate, ResourceFields, BlockCreate, SiteCreate):
+    for model in (
+        TokenRequest,
+        ResourceCreate,
+        ResourceFields,
+        BlockCreate,
+        SiteCreate,
+        BookingCreate,
+        BookingUpdate,
+        Decision,
+        AuthorizationCreate,
+    ):
         schema = _schema_of(model)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -287,6 +425,52 @@ def _output_schemas() -> dict[str, Any]:
                 "source": string,
             },
             "required": ["id", "resource_id", "start", "end"],
+        },
+        "Booking": {
+            "type": "object",
+            "properties": {
+                "id": integer,
+                "resource_id": integer,
+                "title": string,
+                "status": {"enum": ["pending", "confirmed", "rejected", "cancelled"]},
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"},
+                "units": integer,
+                "recurrence": {"type": ["string", "null"]},
+                "price": {"type": "object", "properties": {"amount": {"type": "number"}, "currency": string}},
+                "occurrences": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "id": integer,
+                            "start": string,
+                            "end": string,
+                            "status": {"enum": ["active", "cancelled"]},
+                        },
+                    },
+                },
+                "check_in": {"type": "string", "format": "date"},
+                "check_out": {"type": "string", "format": "date"},
+            },
+            "required": ["id", "resource_id", "status", "start", "end", "price"],
+        },
+        "Availability": {
+            "type": "object",
+            "properties": {
+                "busy": {"type": "array", "items": {"type": "object"}},
+                "free": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["busy", "free"],
+        },
+        "Authorization": {
+            "type": "object",
+            "properties": {
+                "id": integer,
+                "resource_id": integer,
+                "email": string,
+                "expires": {"type": ["string", "null"]},
+            },
         },
         "Resource": {
             "type": "object",

@@ -492,7 +492,8 @@ def suggest(requester: User | None, resource: Resource, span: Span, *, now: date
         .limit(50)
     ).all()
     alternatives = free_among(others, {r.id: span for r in others}, now=now)[:limit]
-    return {"slots": sorted(slots), "resources": alternatives}
+    # Nearest first; at equal distance the later slot comes first.
+    return {"slots": slots, "resources": alternatives}
 
 
 def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:

@@ -12,6 +12,7 @@ class Api:
         self.client, self.headers = client, headers
 
     def book(self, resource, start: str, end: str, expect: int | None = 201, **fields: Any):
+        headers = {**self.headers, **fields.pop("extra_headers", {})}
         body = {
             "resource_id": resource.id if hasattr(resource, "id") else resource,
             "start": start,
@@ -19,7 +20,6 @@ class Api:
             "title": fields.pop("title", "Sesiune"),
             **fields,
         }
-        headers = {**self.headers, **fields.pop("extra_headers", {})} if "extra_headers" in fields else self.headers
         response = self.client.post("/api/v1/bookings", json=body, headers=headers)
         if expect is not None:
             assert response.status_code == expect, response.get_json()

@@ -1,0 +1,194 @@
+"""No two requests win the same units: many simultaneous requests through several gunicorn
+worker processes (4 processes x 4 threads), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from accounts import services as accounts
+from app.extensions import db
+from bookings.models import Occurrence
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENTS = 16
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(database: str):
+    """gunicorn serving the app on the test database, 4 worker processes with 4 threads each."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database, "ATU_CONFIG": "testing", "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "4",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"gunicorn did not start: {process.stdout.read().decode()[-2000:]}")
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+
+
+def _post(url: str, token: str, body: dict) -> int:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def fire(base: str, requests: list[tuple[str, dict]]) -> list[int]:
+    """Send all requests at once (a barrier releases every thread together)."""
+    barrier = threading.Barrier(len(requests))
+
+    def send(item: tuple[str, dict]) -> int:
+        token, body = item
+        barrier.wait()
+        return _post(f"{base}/api/v1/bookings", token, body)
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(send, requests))
+
+
+@pytest.fixture
+def tokens(app, make_user):
+    users = [make_user("UVT") for _ in range(CLIENTS)]
+    secrets = [accounts.issue_token(user)[0] for user in users]
+    db.session.commit()
+    return secrets
+
+
+def active_spans(resource_ids: list[int]) -> list[Occurrence]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(select(Occurrence).where(Occurrence.resource_id.in_(resource_ids), Occurrence.active))
+    )
+
+
+def slot(day: int, hour: int, minutes: int = 60) -> tuple[str, str]:
+    start = datetime(2026, 11, 10, hour) + timedelta(days=day)
+    return start.isoformat(), (start + timedelta(minutes=minutes)).isoformat()
+
+
+ROUNDS = 6
+
+
+def test_one_slot_has_one_winner(server, tokens, make_resource):
+    lab = make_resource()
+    for round_ in range(ROUNDS):
+        start, end = slot(round_, 10)
+        statuses = fire(
+            server, [(t, {"resource_id": lab.id, "start": start, "end": end, "title": "race"}) for t in tokens]
+        )
+        assert sorted(statuses) == [201] + [409] * (CLIENTS - 1), statuses
+    assert len(active_spans([lab.id])) == ROUNDS
+
+
+def test_staggered_overlapping_slots_never_overlap(server, tokens, make_resource):
+    lab = make_resource(buffer_minutes=10)
+    requests = []
+    for i, token in enumerate(tokens):
+        start = datetime(2026, 11, 12, 8) + timedelta(minutes=20 * i)
+        requests.append(
+            (
+                token,
+                {
+                    "resource_id": lab.id,
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(minutes=60)).isoformat(),
+                    "title": "stagger",
+                },
+            )
+        )
+    statuses = fire(server, requests)
+    assert set(statuses) <= {201, 409} and 201 in statuses
+    won = active_spans([lab.id])
+    assert len(won) == statuses.count(201)
+    for a, b in combinations(won, 2):
+        gap = timedelta(minutes=10)
+        assert a.end_at + gap <= b.start_at or b.end_at + gap <= a.start_at, (a.start_at, b.start_at)
+
+
+def test_multi_unit_resource_gives_out_exactly_its_units(server, tokens, make_resource):
+    lanes = make_resource(kind="sports", units=3)
+    for round_ in range(3):
+        start, end = slot(round_, 18)
+        statuses = fire(
+            server, [(t, {"resource_id": lanes.id, "start": start, "end": end, "title": "lane"}) for t in tokens]
+        )
+        assert sorted(statuses) == [201] * 3 + [409] * (CLIENTS - 3), statuses
+
+
+def test_linked_hall_and_courts_under_contention(server, tokens, make_resource):
+    court_a, court_b = make_resource(kind="sports"), make_resource(kind="sports")
+    hall = make_resource(kind="sports", linked_to=[court_a.id, court_b.id])
+    start, end = slot(0, 19)
+    targets = [hall, court_a, court_b, court_b]
+    statuses = fire(
+        server,
+        [
+            (t, {"resource_id": targets[i % 4].id, "start": start, "end": end, "title": "x"})
+            for i, t in enumerate(tokens)
+        ],
+    )
+    assert set(statuses) <= {201, 409}
+    won = {o.resource_id for o in active_spans([hall.id, court_a.id, court_b.id])}
+    assert won in ({hall.id}, {court_a.id, court_b.id}, {court_a.id}, {court_b.id})
+    assert statuses.count(201) == len(won)

@@ -31,7 +31,7 @@ def init_i18n(app: Flask, babel: Babel) -> None:
 
         from calendars.zones import zone
 
-        return format_datetime(value, format="medium", tzinfo=zone(tz_name), locale=get_locale())
+        return format_datetime(value, format="EEE d MMM yyyy, HH:mm", tzinfo=zone(tz_name), locale=get_locale())
 
     @app.context_processor
     def inject_language():

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from resources.features import FEATURES, feature_label
@@ -35,7 +36,7 @@ class CatalogueFilterForm(FlaskForm):
         self.kind.choices = [("", _l("Any kind")), *list(KIND_LABELS.items())]
         self.institution.choices = [("", _l("All universities"))] + [(c, c) for c in INSTITUTION_CODES]
         features = sorted(FEATURES, key=lambda code: feature_label(code, lang).casefold())
-        self.feature.choices = [("", _l("Any feature"))] + [(c, feature_label(c, lang)) for c in features]
+        self.feature.choices = [SelectChoice("", _l("Any feature"))] + [SelectChoice(c, feature_label(c, lang)) for c in features]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from app import clock
 from app.errors import InvalidInput
 from app.i18n import current_language
+from bookings.conflicts import busy_spans
 from resources import services
 from resources.features import feature_label
 from resources.forms import KIND_LABELS, CatalogueFilterForm
@@ -62,9 +64,32 @@ def catalogue():
     return render_template("resources/catalogue.html", form=form, result=result, args=args), status
 
 
+def _date_arg(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def detail_context(resource) -> dict:
+    """Everything the resource page shows besides the booking form."""
+    now = clock.now()
+    busy = busy_spans(resource, now, now + timedelta(days=7))
+    return {
+        "resource": resource,
+        "blocks": services.list_blocks(_viewer(), resource.id, start=now)[:20],
+        "can_manage": services.can_manage(_viewer(), resource.institution_id),
+        "busy": busy,
+    }
+
+
 @bp.get("/resources/<id:resource_id>")
 def detail(resource_id: int):
+    from bookings.forms import BookingForm
+    from bookings.views import resource_booking_context
+
     resource = services.get_resource(_viewer(), resource_id)
-    blocks = services.list_blocks(_viewer(), resource_id, start=services.utcnow())[:20]
-    can_manage = services.can_manage(_viewer(), resource.institution_id)
-    return render_template("resources/detail.html", resource=resource, blocks=blocks, can_manage=can_manage)
+    context = detail_context(resource)
+    form = BookingForm(formdata=None, data={"date": _date_arg(request.args.get("date"))})
+    context.update(resource_booking_context(resource, form))
+    return render_template("resources/detail.html", **context)

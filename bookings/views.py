@@ -1,0 +1,152 @@
+"""Booking pages: the form on a resource page, my bookings, and the managers' approvals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import clock
+from app.errors import InvalidInput, PermissionDenied
+from app.extensions import db
+from bookings import services
+from bookings.forms import BookingForm, CancelForm, DecisionForm
+from bookings.models import Status
+from calendars.zones import to_local
+from resources import services as catalogue
+from resources.models import Kind
+
+bp = Blueprint("bookings", __name__)
+
+REASON_TEXT = {
+    "past": lambda: _("it starts in the past"),
+    "notice": lambda: _("it is too short notice"),
+    "too_far": lambda: _("it is beyond the furthest bookable date"),
+    "too_short": lambda: _("it is shorter than the minimum duration"),
+    "too_long": lambda: _("it is longer than the maximum duration"),
+    "closed": lambda: _("the resource is closed then"),
+    "blocked": lambda: _("the resource is blocked then"),
+    "linked": lambda: _("a linked space is booked then"),
+    "overlap": lambda: _("it is already booked then"),
+    "quota": lambda: _("it would exceed your weekly quota"),
+}
+
+
+def reason_text(reason: str) -> str:
+    return REASON_TEXT.get(reason, lambda: reason)()
+
+
+@bp.app_context_processor
+def booking_helpers():
+    return {"reason_text": reason_text, "to_local": to_local}
+
+
+def _booking_values(form: BookingForm, is_dorm: bool) -> dict:
+    if is_dorm:
+        return {"start": form.check_in.data, "end": form.check_out.data}
+    start = datetime.combine(form.date.data, form.start_time.data)
+    end = datetime.combine(form.date.data, form.end_time.data)
+    if end <= start:  # a session past midnight ends the next day
+        end += timedelta(days=1)
+    return {"start": start, "end": end}
+
+
+def resource_booking_context(resource, form: BookingForm) -> dict:
+    """What the page states before confirming: the viewer's price class and whether approval is needed."""
+    context: dict = {"form": form}
+    if current_user.is_authenticated:
+        klass = services.requester_class(current_user, resource)
+        context["tariff_class"] = klass
+        context["rate"] = resource.tariffs.get(klass)
+        context["needs_approval"] = services.needs_approval(current_user, resource)
+    return context
+
+
+@bp.post("/resources/<id:resource_id>/book")
+@login_required
+def book(resource_id: int):
+    resource = catalogue.get_resource(current_user, resource_id)
+    is_dorm = resource.kind == Kind.DORM
+    form = BookingForm()
+    conflict, refused = None, False
+    if form.validate_for(is_dorm):
+        recurrence = None
+        if form.repeat.data and (form.count.data or 1) > 1:
+            recurrence = f"FREQ={form.repeat.data};COUNT={form.count.data}"
+        try:
+            booking, skipped = services.create_booking(
+                current_user, resource_id=resource.id, title=form.title.data, units=form.units.data or 1,
+                recurrence=recurrence, project_code=form.project_code.data or "", now=clock.now(),
+                skip_conflicts=form.skip_conflicts.data == "1", **_booking_values(form, is_dorm),
+            )
+            db.session.commit()
+        except services.BookingConflict as exc:
+            db.session.rollback()
+            conflict = exc
+        except PermissionDenied as exc:
+            db.session.rollback()
+            form.title.errors = [*form.title.errors, str(exc.detail)]
+            refused = True
+        except InvalidInput as exc:
+            db.session.rollback()
+            for field, message in exc.messages.items():
+                target = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}.get(field, getattr(form, field, form.title))
+                target.errors = [*target.errors, message]
+        else:
+            if booking.status == Status.PENDING:
+                flash(_("Your request is pending: a manager of %(inst)s will decide.", inst=resource.institution.code), "info")
+            else:
+                flash(_("Booked: %(title)s.", title=booking.title), "success")
+            if skipped:
+                flash(_("%(num)d occurrence(s) could not be booked and were skipped.", num=len(skipped)), "info")
+            return redirect(url_for("bookings.mine"))
+    from resources.views import detail_context
+
+    context = detail_context(resource)
+    context.update(resource_booking_context(resource, form))
+    context["conflict"] = conflict
+    return render_template("resources/detail.html", **context), 409 if conflict else 403 if refused else 422
+
+
+@bp.get("/bookings")
+@login_required
+def mine():
+    now = clock.now()
+    bookings = services.list_bookings(current_user, mine=True, limit=500)
+    upcoming = [b for b in bookings if any(o.end_at > now for o in b.occurrences) and b.status in ("pending", "confirmed")]
+    past = [b for b in bookings if b not in upcoming]
+    return render_template("bookings/mine.html", upcoming=upcoming, past=past, now=now, cancel_form=CancelForm())
+
+
+@bp.post("/bookings/<id:booking_id>/cancel")
+@login_required
+def cancel(booking_id: int):
+    form = CancelForm()
+    if form.validate_on_submit():
+        occurrence = int(form.occurrence_id.data) if (form.occurrence_id.data or "").isdigit() else None
+        services.cancel_booking(current_user, booking_id, occurrence_id=occurrence,
+                                following=form.following.data == "1", now=clock.now())
+        db.session.commit()
+        flash(_("Cancelled. The time is free again."), "success")
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("bookings.mine"))
+
+
+@bp.get("/approvals")
+@login_required
+def approvals():
+    pending = services.list_approvals(current_user)
+    return render_template("bookings/approvals.html", pending=pending, form=DecisionForm())
+
+
+@bp.post("/approvals/<id:booking_id>")
+@login_required
+def decide(booking_id: int):
+    form = DecisionForm()
+    if form.validate_on_submit():
+        approve = bool(form.approve.data)
+        booking = services.decide_booking(current_user, booking_id, approve=approve, reason=form.reason.data or "", now=clock.now())
+        db.session.commit()
+        flash(_("Approved: %(title)s.", title=booking.title) if approve else _("Rejected: %(title)s.", title=booking.title), "success")
+    return redirect(url_for("bookings.approvals"))

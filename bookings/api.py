@@ -133,6 +133,7 @@ def availability(resource_id: int):
     resource = catalogue.get_resource(viewer, resource_id)
     start = _query_instant("from", resource.timezone)
     end = _query_instant("to", resource.timezone)
+    assert start is not None and end is not None  # required=True raised otherwise
     busy, free = services.availability(viewer, resource_id, start, end)
     tz = resource.timezone
     return {

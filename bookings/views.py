@@ -77,9 +77,15 @@ def book(resource_id: int):
             recurrence = f"FREQ={form.repeat.data};COUNT={form.count.data}"
         try:
             booking, skipped = services.create_booking(
-                current_user, resource_id=resource.id, title=form.title.data, units=form.units.data or 1,
-                recurrence=recurrence, project_code=form.project_code.data or "", now=clock.now(),
-                skip_conflicts=form.skip_conflicts.data == "1", **_booking_values(form, is_dorm),
+                current_user,
+                resource_id=resource.id,
+                title=form.title.data,
+                units=form.units.data or 1,
+                recurrence=recurrence,
+                project_code=form.project_code.data or "",
+                now=clock.now(),
+                skip_conflicts=form.skip_conflicts.data == "1",
+                **_booking_values(form, is_dorm),
             )
             db.session.commit()
         except services.BookingConflict as exc:
@@ -92,11 +98,16 @@ def book(resource_id: int):
         except InvalidInput as exc:
             db.session.rollback()
             for field, message in exc.messages.items():
-                target = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}.get(field, getattr(form, field, form.title))
+                target = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}.get(
+                    field, getattr(form, field, form.title)
+                )
                 target.errors = [*target.errors, message]
         else:
             if booking.status == Status.PENDING:
-                flash(_("Your request is pending: a manager of %(inst)s will decide.", inst=resource.institution.code), "info")
+                flash(
+                    _("Your request is pending: a manager of %(inst)s will decide.", inst=resource.institution.code),
+                    "info",
+                )
             else:
                 flash(_("Booked: %(title)s.", title=booking.title), "success")
             if skipped:
@@ -115,7 +126,9 @@ def book(resource_id: int):
 def mine():
     now = clock.now()
     bookings = services.list_bookings(current_user, mine=True, limit=500)
-    upcoming = [b for b in bookings if any(o.end_at > now for o in b.occurrences) and b.status in ("pending", "confirmed")]
+    upcoming = [
+        b for b in bookings if any(o.end_at > now for o in b.occurrences) and b.status in ("pending", "confirmed")
+    ]
     past = [b for b in bookings if b not in upcoming]
     return render_template("bookings/mine.html", upcoming=upcoming, past=past, now=now, cancel_form=CancelForm())
 
@@ -126,11 +139,14 @@ def cancel(booking_id: int):
     form = CancelForm()
     if form.validate_on_submit():
         occurrence = int(form.occurrence_id.data) if (form.occurrence_id.data or "").isdigit() else None
-        services.cancel_booking(current_user, booking_id, occurrence_id=occurrence,
-                                following=form.following.data == "1", now=clock.now())
+        services.cancel_booking(
+            current_user, booking_id, occurrence_id=occurrence, following=form.following.data == "1", now=clock.now()
+        )
         db.session.commit()
         flash(_("Cancelled. The time is free again."), "success")
-    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("bookings.mine"))
+    return redirect(
+        request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("bookings.mine")
+    )
 
 
 @bp.get("/approvals")
@@ -146,7 +162,14 @@ def decide(booking_id: int):
     form = DecisionForm()
     if form.validate_on_submit():
         approve = bool(form.approve.data)
-        booking = services.decide_booking(current_user, booking_id, approve=approve, reason=form.reason.data or "", now=clock.now())
+        booking = services.decide_booking(
+            current_user, booking_id, approve=approve, reason=form.reason.data or "", now=clock.now()
+        )
         db.session.commit()
-        flash(_("Approved: %(title)s.", title=booking.title) if approve else _("Rejected: %(title)s.", title=booking.title), "success")
+        flash(
+            _("Approved: %(title)s.", title=booking.title)
+            if approve
+            else _("Rejected: %(title)s.", title=booking.title),
+            "success",
+        )
     return redirect(url_for("bookings.approvals"))

@@ -36,7 +36,9 @@ class CatalogueFilterForm(FlaskForm):
         self.kind.choices = [("", _l("Any kind")), *list(KIND_LABELS.items())]
         self.institution.choices = [("", _l("All universities"))] + [(c, c) for c in INSTITUTION_CODES]
         features = sorted(FEATURES, key=lambda code: feature_label(code, lang).casefold())
-        self.feature.choices = [SelectChoice("", _l("Any feature"))] + [SelectChoice(c, feature_label(c, lang)) for c in features]
+        self.feature.choices = [SelectChoice("", _l("Any feature"))] + [
+            SelectChoice(c, feature_label(c, lang)) for c in features
+        ]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

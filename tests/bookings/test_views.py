@@ -59,8 +59,11 @@ def test_conflict_is_explained_with_one_click_alternatives(client, signed_in, ma
 
 def test_skip_the_clashing_dates_of_a_series(client, signed_in, make_resource, admin, api_auth):
     lab = make_resource("UPT")
-    client.application.test_client().post(f"/api/v1/resources/{lab.id}/blocks", headers=api_auth.headers(admin),
-                                          json={"start": "2026-11-17T00:00", "end": "2026-11-18T00:00"})
+    client.application.test_client().post(
+        f"/api/v1/resources/{lab.id}/blocks",
+        headers=api_auth.headers(admin),
+        json={"start": "2026-11-17T00:00", "end": "2026-11-18T00:00"},
+    )
     refused = book(client, lab, repeat="WEEKLY", count="3")
     assert refused.status_code == 409 and "blocked" in refused.text and "skip these" in refused.text
     accepted = book(client, lab, repeat="WEEKLY", count="3", skip_conflicts="1")
@@ -80,8 +83,11 @@ def test_dorm_form_takes_nights(client, signed_in, make_resource):
     room = make_resource("USVT", "dorm", units=2, capacity=2, tariffs={"partner": 80})
     page = client.get(f"/resources/{room.id}", headers=ENGLISH).text
     assert 'id="check_in"' in page and 'id="date"' not in page
-    response = client.post(f"/resources/{room.id}/book", headers=ENGLISH,
-                           data={"title": "Conferință", "check_in": "2026-11-10", "check_out": "2026-11-12", "units": "1"})
+    response = client.post(
+        f"/resources/{room.id}/book",
+        headers=ENGLISH,
+        data={"title": "Conferință", "check_in": "2026-11-10", "check_out": "2026-11-12", "units": "1"},
+    )
     assert response.status_code == 302
     assert float(db.session.scalar(select(Booking.price_amount))) == 160.0
 

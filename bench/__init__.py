@@ -1,0 +1,1 @@
+"""Benchmarks for ATU Facilities: `python -m bench.run` (or `make bench`)."""

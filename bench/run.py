@@ -205,6 +205,7 @@ class Target:
     end: datetime
     buffer_minutes: int
     linked: tuple[int, ...]
+    units: int
 
 
 @dataclass
@@ -247,7 +248,9 @@ def plan_creates() -> CreatePlan:
                     continue
                 linked = tuple(r.id for r in resource.linked)
                 candidates.append(
-                    Target(resource.id, local_start, local_end, start, end, resource.buffer_minutes, linked)
+                    Target(
+                        resource.id, local_start, local_end, start, end, resource.buffer_minutes, linked, resource.units
+                    )
                 )
     random.Random(SEED).shuffle(candidates)
     quota = {r.id: int((r.quota_hours_per_week or 0) * 60 // TARGET_MINUTES) for r in resources}
@@ -273,7 +276,9 @@ def plan_creates() -> CreatePlan:
     calls: list[tuple[Target, bool]] = []
     for i in range(CREATE_CALLS):
         if i % CLASH_EVERY == CLASH_EVERY - 1:
-            calls.append((calls[i - 4][0], True))  # a slot this round booked a few calls ago
+            # A slot this round booked a few calls ago, on a single-unit resource, so it is taken.
+            earlier = next(t for t, clash in reversed(calls[:-3]) if not clash and t.units == 1)
+            calls.append((earlier, True))
         else:
             calls.append((next(free), False))
     return CreatePlan(warmup, calls)
@@ -611,11 +616,10 @@ def measure_creates(world: World, plan: CreatePlan, queries: QueryLog) -> dict[s
 
 def remove_benchmark_bookings(seeded: int) -> int:
     """Delete what the round booked (ids above the history), so every round sees the same history."""
-    removed = db.session.execute(delete(AuditEntry).where(AuditEntry.booking_id > seeded))
+    db.session.execute(delete(AuditEntry).where(AuditEntry.booking_id > seeded))
     db.session.execute(delete(Occurrence).where(Occurrence.booking_id > seeded))
     count = db.session.execute(delete(Booking).where(Booking.id > seeded)).rowcount
     db.session.commit()
-    del removed
     return count
 
 

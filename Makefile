@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format translations messages clean
+.PHONY: run test lint format translations messages clean bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ format: $(VENV)/.installed-dev
 messages: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o translations/messages.pot .
 	$(BIN)/pybabel -q update -N -i translations/messages.pot -d translations
+
+# Conflict-checked create and availability search against 1k/100k/1M bookings of history.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache

@@ -48,6 +48,7 @@ def openapi_document():
 def register_api(app: Flask) -> None:
     from accounts.api import bp as accounts_api
     from bookings.api import bp as bookings_api
+    from calendars.api import bp as calendars_api
     from resources.api import bp as resources_api
 
     # A fresh parent per app: a blueprint cannot gain children after its first registration.
@@ -56,7 +57,7 @@ def register_api(app: Flask) -> None:
     api.add_url_rule("/openapi.json", "openapi_document", openapi_document)
     # Bearer tokens are not sent automatically by browsers, so the API needs no CSRF token.
     csrf.exempt(api)
-    for child in (accounts_api, resources_api, bookings_api):
+    for child in (accounts_api, resources_api, bookings_api, calendars_api):
         csrf.exempt(child)
         api.register_blueprint(child)
     app.register_blueprint(api)

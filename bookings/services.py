@@ -16,8 +16,19 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from bookings.conflicts import Clash, find_clashes, free_among, is_authorized, linked_ids, lock_resources, note_longest
-from bookings.intervals import Span
+from bookings.conflicts import (
+    Clash,
+    active_occurrences,
+    blocks_between,
+    find_clashes,
+    free_among,
+    is_authorized,
+    linked_ids,
+    lock_resources,
+    note_longest,
+    policy_reason,
+)
+from bookings.intervals import Span, overlaps, peak_units
 from bookings.models import HOLDING, AuditEntry, Booking, Occurrence, Status
 from bookings.recurrence import RecurrenceError, expand
 from calendars.zones import to_local, to_utc, zone
@@ -451,8 +462,9 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
     booking.updated_at = utcnow()
     for occurrence in booking.occurrences:
         occurrence.sequence += 1
-        if not approve:
+        if not approve and occurrence.active:
             occurrence.active = False
+            occurrence.cancelled_at = now
     _audit(booking, actor, "approved" if approve else "rejected", reason=reason)
     db.session.flush()
     return booking
@@ -468,17 +480,51 @@ class Suggestions:
 
 
 def suggest(requester: User | None, resource: Resource, span: Span, *, now: datetime, limit: int = 3) -> dict[str, Any]:
-    """The nearest free slots of the same length here, and equivalent resources free at that time."""
-    slots: list[tuple[datetime, datetime]] = []
+    """The nearest free slots of the same length here, and equivalent resources free at that time.
+
+    Candidates on a half-hour grid around the request are screened in Python against the busy
+    time of the whole horizon (two queries), and only the survivors go through the full check,
+    so a dense calendar does not turn a refusal into hundreds of queries.
+    """
+    return {
+        "slots": _nearest_slots(requester, resource, span, now=now, limit=limit),
+        "resources": _equivalents(requester, resource, span, now=now, limit=limit),
+    }
+
+
+def _nearest_slots(requester: User | None, resource: Resource, span: Span, *, now: datetime, limit: int) -> list:
     length = span.end - span.start
-    step = 1
-    while len(slots) < limit and step * SUGGESTION_STEP <= SUGGESTION_HORIZON:
+    lo, hi = span.start - SUGGESTION_HORIZON, span.end + SUGGESTION_HORIZON
+    buffer = timedelta(minutes=resource.buffer_minutes)
+    group = [resource.id, *linked_ids(resource.id)]
+    occupied = [
+        Span(o.start_at - buffer, o.end_at + buffer, o.units if o.resource_id == resource.id else resource.units)
+        for o in active_occurrences(group, lo - buffer, hi + buffer)
+    ]
+    blocked = [(b.start_at, b.end_at) for b in blocks_between(group, lo, hi)]
+    slots: list[tuple[datetime, datetime]] = []
+    steps = int(SUGGESTION_HORIZON / SUGGESTION_STEP)
+    for step in range(1, steps + 1):
         for direction in (1, -1):
-            moved = span.start + direction * step * SUGGESTION_STEP
-            candidate = Span(moved, moved + length, span.units)
-            if len(slots) < limit and not find_clashes(resource, [candidate], requester=requester, now=now):
+            start = span.start + direction * step * SUGGESTION_STEP
+            candidate = Span(start, start + length, span.units)
+            if policy_reason(resource, candidate, now) is not None:
+                continue
+            if any(overlaps(a, b, candidate.start, candidate.end) for a, b in blocked):
+                continue
+            if resource.units - peak_units(occupied, candidate.start, candidate.end) < candidate.units:
+                continue
+            # Screened free: confirm with the full rules (quota, exact linked and unit checks).
+            if not find_clashes(resource, [candidate], requester=requester, now=now):
                 slots.append((candidate.start, candidate.end))
-        step += 1
+                if len(slots) == limit:
+                    return slots
+    return slots
+
+
+def _equivalents(
+    requester: User | None, resource: Resource, span: Span, *, now: datetime, limit: int
+) -> list[Resource]:
     others = db.session.scalars(
         select(Resource)
         .where(
@@ -491,9 +537,7 @@ def suggest(requester: User | None, resource: Resource, span: Span, *, now: date
         .order_by(Resource.institution_id, Resource.id)
         .limit(50)
     ).all()
-    alternatives = free_among(others, {r.id: span for r in others}, now=now)[:limit]
-    # Nearest first; at equal distance the later slot comes first.
-    return {"slots": slots, "resources": alternatives}
+    return free_among(others, {r.id: span for r in others}, now=now)[:limit]
 
 
 def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:

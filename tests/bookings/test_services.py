@@ -17,8 +17,15 @@ def user(make_user):
 
 
 def book(user, resource, start, end, **kwargs):
-    booking, skipped = services.create_booking(user, resource_id=resource.id, start=start, end=end,
-                                               title=kwargs.pop("title", "t"), now=kwargs.pop("now", NOW), **kwargs)
+    booking, skipped = services.create_booking(
+        user,
+        resource_id=resource.id,
+        start=start,
+        end=end,
+        title=kwargs.pop("title", "t"),
+        now=kwargs.pop("now", NOW),
+        **kwargs,
+    )
     db.session.commit()
     return booking, skipped
 
@@ -82,9 +89,17 @@ def test_a_block_inside_a_series(user, admin, make_resource):
     lab = make_resource()
     create_block(admin, lab.id, start=datetime(2026, 11, 17, 10, 30), end=datetime(2026, 11, 17, 10, 45))
     db.session.commit()
-    assert refused(user, lab, datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11), recurrence="FREQ=WEEKLY;COUNT=4") == ["blocked"]
-    booking, skipped = book(user, lab, datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11),
-                            recurrence="FREQ=WEEKLY;COUNT=4", skip_conflicts=True)
+    assert refused(
+        user, lab, datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11), recurrence="FREQ=WEEKLY;COUNT=4"
+    ) == ["blocked"]
+    booking, skipped = book(
+        user,
+        lab,
+        datetime(2026, 11, 10, 10),
+        datetime(2026, 11, 10, 11),
+        recurrence="FREQ=WEEKLY;COUNT=4",
+        skip_conflicts=True,
+    )
     assert len(booking.occurrences) == 3 and [s.reason for s in skipped] == ["blocked"]
 
 

@@ -1,0 +1,43 @@
+"""JSON API for private calendar feeds."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from app.api import require_api_user
+from app.extensions import db
+from app.validation import parse_json
+from calendars import services
+from calendars.schemas import FeedCreate, feed_json
+from calendars.views import base_url
+
+bp = Blueprint("calendars_api", __name__)
+
+
+@bp.post("/calendar-feeds")
+def create_feed():
+    user = require_api_user()
+    data = parse_json(FeedCreate, request.get_data())
+    feed, token = services.create_feed(user, data.scope)
+    db.session.commit()
+    return feed_json(feed, token, base_url()), 201
+
+
+@bp.get("/calendar-feeds")
+def list_feeds():
+    user = require_api_user()
+    return {"items": [feed_json(feed, token, base_url()) for feed, token in services.list_feeds(user)]}
+
+
+@bp.post("/calendar-feeds/<id:feed_id>/regenerate")
+def regenerate_feed(feed_id: int):
+    feed, token = services.regenerate_feed(require_api_user(), feed_id)
+    db.session.commit()
+    return feed_json(feed, token, base_url())
+
+
+@bp.delete("/calendar-feeds/<id:feed_id>")
+def revoke_feed(feed_id: int):
+    services.revoke_feed(require_api_user(), feed_id)
+    db.session.commit()
+    return "", 204

@@ -1,0 +1,46 @@
+"""Private calendar feeds and imported external feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from accounts.models import User
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class CalendarFeed(db.Model):
+    """A private feed URL. The token is HMAC(SECRET_KEY, id:nonce): only its SHA-256 is stored, and
+    the nonce alone is useless without the key, yet the owner's page can show the URL again."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class FeedImport(db.Model):
+    """An external iCal feed whose busy times block a resource; the last good data is kept on failure."""
+
+    __tablename__ = "feed_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str] = mapped_column(String(20), default="new")  # new | ok | error
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    event_count: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,292 @@
+"""Calendar feeds: private tokens, scopes, the events each feed shows, and cached rendering."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, func, or_, select
+
+from accounts.models import Institution, Role, User
+from app.database import utcnow
+from app.errors import InvalidInput, NotFound, PermissionDenied
+from app.extensions import db
+from bookings.models import Booking, Occurrence, Status
+from calendars.models import CalendarFeed
+from calendars.render import FeedEvent, render
+from resources.models import Resource, Visibility
+from resources.services import can_manage, get_resource
+
+# Cancelled and rejected occurrences stay in feeds (as STATUS:CANCELLED) this long, so clients
+# that polled the event remove it; after that they are dropped.
+CANCELLED_GRACE = timedelta(days=30)
+PAST_WINDOW = timedelta(days=180)
+FUTURE_WINDOW = timedelta(days=2 * 366)
+PUBLIC_SUMMARY = "Reserved / Rezervat"
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+def _token_for(feed: CalendarFeed) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"{feed.id}:{feed.nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_scope(scope: str) -> tuple[str, str | None]:
+    kind, _, arg = scope.partition(":")
+    if kind == "mine" and not arg:
+        return kind, None
+    if kind in {"resource", "event"} and arg.isdigit() and 0 < int(arg) < 2**31:
+        return kind, arg
+    if kind == "institution" and arg.upper() in {"UVT", "UPT", "UMFT", "USVT"}:
+        return kind, arg.upper()
+    raise InvalidInput({"scope": "use mine, resource:ID, institution:CODE or event:ID"})
+
+
+def _check_scope(user: User, scope: str) -> str:
+    kind, arg = parse_scope(scope)
+    if kind == "resource":
+        get_resource(user, int(arg or 0))  # 404 if the user cannot see it
+    elif kind == "institution":
+        institution = db.session.scalar(select(Institution).where(Institution.code == arg))
+        if institution is None or not can_manage(user, institution.id):
+            raise PermissionDenied("Institution feeds are for that university's managers and the alliance's admins.")
+    elif kind == "event":
+        raise InvalidInput({"scope": "event feeds arrive with joint events"})
+    return f"{kind}:{arg}" if arg else kind
+
+
+def create_feed(user: User, scope: str) -> tuple[CalendarFeed, str]:
+    feed = CalendarFeed(user=user, scope=_check_scope(user, scope), nonce=secrets.token_hex(16), token_hash="")
+    db.session.add(feed)
+    db.session.flush()
+    token = _token_for(feed)
+    feed.token_hash = _hash(token)
+    db.session.flush()
+    return feed, token
+
+
+def list_feeds(user: User) -> list[tuple[CalendarFeed, str]]:
+    feeds = db.session.scalars(
+        select(CalendarFeed)
+        .where(CalendarFeed.user_id == user.id, CalendarFeed.revoked_at.is_(None))
+        .order_by(CalendarFeed.id)
+    )
+    return [(feed, _token_for(feed)) for feed in feeds]
+
+
+def _own_feed(user: User, feed_id: int) -> CalendarFeed:
+    feed = db.session.get(CalendarFeed, feed_id)
+    if feed is None or feed.user_id != user.id or feed.revoked_at is not None:
+        raise NotFound(f"No feed {feed_id}.")
+    return feed
+
+
+def regenerate_feed(user: User, feed_id: int) -> tuple[CalendarFeed, str]:
+    """A new URL for the same feed; the old one stops working at once."""
+    feed = _own_feed(user, feed_id)
+    feed.nonce = secrets.token_hex(16)
+    token = _token_for(feed)
+    feed.token_hash = _hash(token)
+    db.session.flush()
+    return feed, token
+
+
+def revoke_feed(user: User, feed_id: int) -> None:
+    _own_feed(user, feed_id).revoked_at = utcnow()
+    db.session.flush()
+
+
+def find_feed(token: str) -> CalendarFeed | None:
+    if not token or len(token) > 100:
+        return None
+    # Looked up by SHA-256 of a 256-bit HMAC: the comparison happens on the digest, in the index.
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _hash(token)))
+    if feed is None or feed.revoked_at is not None or not feed.user.active:
+        return None
+    if not hmac.compare_digest(feed.token_hash, _hash(token)):
+        return None
+    return feed
+
+
+# --- which occurrences a feed shows ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    """The rows of one feed and how to present them."""
+
+    key: str
+    name: str
+    query: Select
+    titles_for: str  # "all" | "own" | "none"
+    viewer_id: int | None
+
+
+def _window(query: Select, now: datetime) -> Select:
+    return query.where(
+        Occurrence.end_at > now - PAST_WINDOW,
+        Occurrence.start_at < now + FUTURE_WINDOW,
+        or_(Occurrence.active.is_(True), Occurrence.cancelled_at > now - CANCELLED_GRACE),
+    )
+
+
+def _base() -> Select:
+    return (
+        select(Occurrence, Booking, Resource)
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .join(Resource, Resource.id == Occurrence.resource_id)
+    )
+
+
+def private_feed_query(feed: CalendarFeed, now: datetime) -> FeedQuery:
+    user = feed.user
+    kind, arg = parse_scope(feed.scope)
+    if kind == "mine":
+        query = _base().where(Booking.requester_id == user.id)
+        return FeedQuery(f"feed:{feed.id}", "ATU Facilities – my bookings", _window(query, now), "all", user.id)
+    if kind == "resource":
+        resource = get_resource(user, int(arg or 0))
+        titles = "all" if can_manage(user, resource.institution_id) else "own"
+        query = _base().where(Occurrence.resource_id == resource.id)
+        return FeedQuery(f"feed:{feed.id}", f"ATU Facilities – {resource.name}", _window(query, now), titles, user.id)
+    institution = db.session.scalar(select(Institution).where(Institution.code == arg))
+    if institution is None or not can_manage(user, institution.id):
+        raise NotFound("This feed is no longer available.")
+    query = _base().where(Resource.institution_id == institution.id)
+    return FeedQuery(f"feed:{feed.id}", f"ATU Facilities – {institution.code}", _window(query, now), "all", user.id)
+
+
+def public_feed_query(resource_id: int, now: datetime) -> FeedQuery:
+    resource = get_resource(None, resource_id)  # only public resources are visible anonymously
+    if resource.visibility != Visibility.PUBLIC:
+        raise NotFound(f"No resource {resource_id}.")
+    query = _base().where(Occurrence.resource_id == resource.id)
+    return FeedQuery(f"public:{resource.id}", f"ATU Facilities – {resource.name}", _window(query, now), "none", None)
+
+
+def fingerprint(feed: FeedQuery) -> tuple[Any, ...]:
+    """Cheap summary that changes whenever the feed's bytes would: one aggregate query."""
+    aggregate = feed.query.with_only_columns(
+        func.count(Occurrence.id),
+        func.max(Occurrence.updated_at),
+        func.max(Booking.updated_at),
+        func.max(Resource.updated_at),
+        maintain_column_froms=True,
+    )
+    return tuple(db.session.execute(aggregate).one())
+
+
+def _status(occurrence: Occurrence, booking: Booking) -> str:
+    if not occurrence.active:
+        return "CANCELLED"
+    return "TENTATIVE" if booking.status == Status.PENDING else "CONFIRMED"
+
+
+def _location(resource: Resource) -> str:
+    parts = [resource.name, resource.institution.code]
+    if resource.site is not None:
+        parts += [resource.site.name, resource.site.address]
+    return ", ".join(p for p in parts if p)
+
+
+def public_uid(uid: str) -> str:
+    """Public feeds use a derived UID, so the public and private copies of an event cannot be linked."""
+    return hashlib.sha256(f"public:{uid}".encode()).hexdigest()[:32] + "@atu-facilities"
+
+
+def feed_events(feed: FeedQuery, base_url: str) -> list[FeedEvent]:
+    events = []
+    for occurrence, booking, resource in db.session.execute(feed.query):
+        own = booking.requester_id == feed.viewer_id
+        show_title = feed.titles_for == "all" or (feed.titles_for == "own" and own)
+        events.append(
+            FeedEvent(
+                uid=occurrence.uid if feed.titles_for != "none" else public_uid(occurrence.uid),
+                start=occurrence.start_at,
+                end=occurrence.end_at,
+                tz=resource.timezone,
+                summary=booking.title if show_title else PUBLIC_SUMMARY,
+                status=_status(occurrence, booking),
+                sequence=occurrence.sequence,
+                modified=max(occurrence.updated_at, booking.updated_at),
+                location=_location(resource),
+                url=f"{base_url}bookings#booking-{booking.id}" if show_title else f"{base_url}resources/{resource.id}",
+            )
+        )
+    return events
+
+
+# --- rendering with a cache keyed by the fingerprint -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    etag: str
+    last_modified: datetime
+
+
+_cache: OrderedDict[tuple, RenderedFeed] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 128
+
+
+def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed:
+    """The feed's bytes, rendered only when its rows changed since the last request in this process."""
+    key = (feed.key, feed.titles_for, feed.viewer_id, base_url, now.date(), fingerprint(feed))
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    events = feed_events(feed, base_url)
+    body = render(events, name=feed.name)
+    modified = max((e.modified for e in events), default=datetime(2026, 1, 1, tzinfo=now.tzinfo))
+    result = RenderedFeed(body, hashlib.sha256(body).hexdigest()[:40], modified)
+    with _cache_lock:
+        _cache[key] = result
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return result
+
+
+def booking_ics(viewer: User, booking: Booking, base_url: str) -> bytes:
+    """One booking as a file: METHOD:REQUEST, or METHOD:CANCEL once it is cancelled or rejected."""
+    cancelled = booking.status in (Status.CANCELLED, Status.REJECTED)
+    events = [
+        FeedEvent(
+            uid=o.uid,
+            start=o.start_at,
+            end=o.end_at,
+            tz=booking.resource.timezone,
+            summary=booking.title,
+            status="CANCELLED" if (cancelled or not o.active) else _status(o, booking),
+            sequence=o.sequence,
+            modified=max(o.updated_at, booking.updated_at),
+            location=_location(booking.resource),
+            url=f"{base_url}bookings#booking-{booking.id}",
+            organizer="noreply@atu-facilities.ro",
+            attendee=booking.requester.email,
+        )
+        for o in booking.occurrences
+    ]
+    return render(events, name=booking.title, method="CANCEL" if cancelled else "REQUEST", refresh=False)
+
+
+def may_subscribe(user: User) -> bool:
+    return user.role in (Role.MEMBER, Role.MANAGER, Role.ADMIN)

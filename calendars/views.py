@@ -1,0 +1,60 @@
+"""Feed endpoints for calendar clients, and one booking as a file."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+from flask_login import current_user, login_required
+
+from app import clock
+from app.errors import NotFound
+from bookings import services as bookings
+from calendars import services
+
+bp = Blueprint("calendars", __name__)
+
+
+def base_url() -> str:
+    return current_app.config.get("PUBLIC_URL") or request.host_url
+
+
+def calendar_response(body: bytes, etag: str, last_modified, filename: str) -> Response:
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    response.set_etag(etag, weak=False)
+    response.last_modified = last_modified
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    # If-None-Match wins over If-Modified-Since (RFC 9110); werkzeug answers 304 without the body.
+    return response.make_conditional(request)
+
+
+@bp.get("/calendars/resources/<id:resource_id>.ics")
+def public_feed(resource_id: int):
+    now = clock.now()
+    feed = services.public_feed_query(resource_id, now)
+    rendered = services.rendered_feed(feed, base_url(), now)
+    return calendar_response(rendered.body, rendered.etag, rendered.last_modified, f"resource-{resource_id}.ics")
+
+
+@bp.get("/calendars/feeds/<token>.ics")
+def private_feed(token: str):
+    feed = services.find_feed(token)
+    if feed is None:
+        raise NotFound("No such feed.")
+    now = clock.now()
+    query = services.private_feed_query(feed, now)
+    rendered = services.rendered_feed(query, base_url(), now)
+    return calendar_response(rendered.body, rendered.etag, rendered.last_modified, "atu-facilities.ics")
+
+
+@bp.get("/bookings/<id:booking_id>.ics")
+@login_required
+def booking_file(booking_id: int):
+    booking = bookings.get_booking(current_user, booking_id)
+    body = services.booking_ics(current_user, booking, base_url())
+    response = Response(
+        body,
+        content_type="text/calendar; charset=utf-8; method="
+        + ("CANCEL" if booking.status in ("cancelled", "rejected") else "REQUEST"),
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="booking-{booking.id}.ics"'
+    return response

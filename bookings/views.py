@@ -130,7 +130,14 @@ def mine():
         b for b in bookings if any(o.end_at > now for o in b.occurrences) and b.status in ("pending", "confirmed")
     ]
     past = [b for b in bookings if b not in upcoming]
-    return render_template("bookings/mine.html", upcoming=upcoming, past=past, now=now, cancel_form=CancelForm())
+    from calendars import services as calendars
+    from calendars.schemas import feed_json
+    from calendars.views import base_url
+
+    feeds = [feed_json(feed, token, base_url()) for feed, token in calendars.list_feeds(current_user)]
+    return render_template(
+        "bookings/mine.html", upcoming=upcoming, past=past, now=now, cancel_form=CancelForm(), feeds=feeds
+    )
 
 
 @bp.post("/bookings/<id:booking_id>/cancel")

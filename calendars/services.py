@@ -29,7 +29,7 @@ from resources.services import can_manage, get_resource
 # that polled the event remove it; after that they are dropped.
 CANCELLED_GRACE = timedelta(days=30)
 PAST_WINDOW = timedelta(days=180)
-FUTURE_WINDOW = timedelta(days=2 * 366)
+FUTURE_WINDOW = timedelta(days=3660)  # the longest booking window a resource can have
 PUBLIC_SUMMARY = "Reserved / Rezervat"
 
 

@@ -58,3 +58,35 @@ def booking_file(booking_id: int):
     )
     response.headers["Content-Disposition"] = f'attachment; filename="booking-{booking.id}.ics"'
     return response
+
+
+@bp.post("/bookings/feeds")
+@login_required
+def create_feed_page():
+    from flask import flash, redirect, url_for
+    from flask_babel import gettext as _
+
+    from app.extensions import db
+
+    services.create_feed(current_user, request.form.get("scope", "mine")[:40])
+    db.session.commit()
+    flash(_("Your calendar feed is ready: copy its link into your calendar app."), "success")
+    return redirect(url_for("bookings.mine") + "#feeds")
+
+
+@bp.post("/bookings/feeds/<id:feed_id>/<any(regenerate, revoke):action>")
+@login_required
+def change_feed_page(feed_id: int, action: str):
+    from flask import flash, redirect, url_for
+    from flask_babel import gettext as _
+
+    from app.extensions import db
+
+    if action == "regenerate":
+        services.regenerate_feed(current_user, feed_id)
+        flash(_("New link made; the old one no longer works."), "success")
+    else:
+        services.revoke_feed(current_user, feed_id)
+        flash(_("Feed removed; its link no longer works."), "success")
+    db.session.commit()
+    return redirect(url_for("bookings.mine") + "#feeds")

@@ -1,5 +1,6 @@
 """Feeds read back with third-party parsers (icalendar, recurring-ical-events): valid, private, stable."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -136,7 +137,13 @@ def test_public_feed_shows_only_busy_time(client, api, make_resource):
     assert "Antrenament secret" not in text and api.headers["Authorization"] not in text
     assert "@" not in str(event.get("ORGANIZER", "")) and "ATTENDEE" not in event
     assert str(event["SUMMARY"]) == "Reserved / Rezervat"
-    private = events(parse(fetch(client, api.post("/api/v1/calendar-feeds", {"scope": "mine"}).get_json()["url"].split("localhost", 1)[1])))
+    private = events(
+        parse(
+            fetch(
+                client, api.post("/api/v1/calendar-feeds", {"scope": "mine"}).get_json()["url"].split("localhost", 1)[1]
+            )
+        )
+    )
     assert str(private[0]["UID"]) != str(event["UID"])
     assert booking["id"]
 
@@ -169,8 +176,15 @@ def test_revoke_regenerate_and_unknown_tokens(client, api, make_resource):
 
 @pytest.mark.parametrize(
     ("scope", "status"),
-    [("mine", 201), ("institution:UVT", 403), ("resource:999999", 404), ("resource:abc", 422), ("everything", 422),
-     ("event:1", 422), ("institution:XYZ", 422)],
+    [
+        ("mine", 201),
+        ("institution:UVT", 403),
+        ("resource:999999", 404),
+        ("resource:abc", 422),
+        ("everything", 422),
+        ("event:1", 422),
+        ("institution:XYZ", 422),
+    ],
 )
 def test_scopes(api, scope, status):
     assert api.post("/api/v1/calendar-feeds", {"scope": scope}).status_code == status
@@ -185,7 +199,9 @@ def test_manager_feeds_show_titles(client, api, api_for, make_user, make_resourc
         (event,) = events(parse(fetch(client, url)))
         assert str(event["SUMMARY"]) == "Titlul membrului"
     other = api_for(make_user("UVT"))
-    url = other.post("/api/v1/calendar-feeds", {"scope": f"resource:{lab.id}"}).get_json()["url"].split("localhost", 1)[1]
+    url = (
+        other.post("/api/v1/calendar-feeds", {"scope": f"resource:{lab.id}"}).get_json()["url"].split("localhost", 1)[1]
+    )
     (event,) = events(parse(fetch(client, url)))
     assert str(event["SUMMARY"]) == "Reserved / Rezervat"  # another member sees busy time only
 
@@ -202,3 +218,20 @@ def test_one_booking_as_a_file(client, auth, make_user, make_resource, api_for):
     cancel = icalendar.Calendar.from_ical(client.get(f"/bookings/{booking['id']}.ics").data)
     assert str(cancel["METHOD"]) == "CANCEL" and str(events(cancel)[0]["STATUS"]) == "CANCELLED"
     assert client.get("/bookings/999999.ics").status_code == 404
+
+
+def test_feed_links_on_my_bookings_page(client, auth, make_user):
+    user = make_user("UVT")
+    auth.login(user.email)
+    page = client.get("/bookings", headers={"Accept-Language": "en"}).text
+    assert "Create my calendar feed" in page
+    client.post("/bookings/feeds", data={"scope": "mine"})
+    page = client.get("/bookings", headers={"Accept-Language": "en"}).text
+    https = re.search(r'value="(http://localhost/calendars/feeds/[^"]+\.ics)"', page).group(1)
+    assert f'value="webcal://{https.split("://", 1)[1]}"' in page and 'data-copy="feed-' in page
+    assert client.get(https.split("localhost", 1)[1]).status_code == 200
+    feed_id = re.search(r"/bookings/feeds/(\d+)/regenerate", page).group(1)
+    client.post(f"/bookings/feeds/{feed_id}/regenerate")
+    assert client.get(https.split("localhost", 1)[1]).status_code == 404
+    client.post(f"/bookings/feeds/{feed_id}/revoke")
+    assert "Create my calendar feed" in client.get("/bookings", headers={"Accept-Language": "en"}).text

@@ -52,6 +52,9 @@ class Config:
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
     IMPORT_ALLOW_PRIVATE_HOSTS = env_flag("IMPORT_ALLOW_PRIVATE_HOSTS")
+    IMPORT_TIMEOUT_SECONDS = float(os.environ.get("IMPORT_TIMEOUT_SECONDS", 10))
+    # The address feeds and links are built on (behind a proxy); defaults to the request's host.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from accounts.schemas import TokenRequest
 from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision
+from calendars.schemas import FeedCreate, ImportCreate
 from resources.schemas import BlockCreate, ResourceCreate, ResourceFields, SiteCreate
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -332,6 +333,69 @@ def build_openapi() -> dict[str, Any]:
                 tag="catalogue",
             ),
         },
+        "/calendar-feeds": {
+            "post": _op(
+                "A private, revocable feed URL (scope mine, resource:ID, institution:CODE or event:ID)",
+                _ok("Feed", {"$ref": "#/components/schemas/Feed"}, "201") | _problems(400, 401, 403, 404, 422),
+                body="FeedCreate",
+                auth=True,
+                tag="calendars",
+            ),
+            "get": _op("My feeds with their URLs", _ok("Feeds") | _problems(401), auth=True, tag="calendars"),
+        },
+        "/calendar-feeds/{feed_id}": {
+            "delete": _op(
+                "Revoke a feed: its URL answers 404 at once",
+                {"204": {"description": "Revoked"}} | _problems(401, 404),
+                auth=True,
+                params=[_path_param("feed_id")],
+                tag="calendars",
+            ),
+        },
+        "/calendar-feeds/{feed_id}/regenerate": {
+            "post": _op(
+                "A new URL for the feed; the old one stops working",
+                _ok("Feed", {"$ref": "#/components/schemas/Feed"}) | _problems(401, 404),
+                auth=True,
+                params=[_path_param("feed_id")],
+                tag="calendars",
+            ),
+        },
+        "/resources/{resource_id}/imports": {
+            "post": _op(
+                "Import an external iCal feed as busy time (refreshed by the scheduler)",
+                _ok("Import", {"$ref": "#/components/schemas/Import"}, "201") | _problems(400, 401, 403, 404, 422),
+                body="ImportCreate",
+                auth=True,
+                params=[rid],
+                tag="calendars",
+            ),
+            "get": _op(
+                "Imports of a resource with their last status",
+                _ok("Imports") | _problems(401, 403, 404),
+                auth=True,
+                params=[rid],
+                tag="calendars",
+            ),
+        },
+        "/resources/{resource_id}/imports/{import_id}": {
+            "delete": _op(
+                "Remove an import and its busy time",
+                {"204": {"description": "Removed"}} | _problems(401, 403, 404),
+                auth=True,
+                params=[rid, _path_param("import_id")],
+                tag="calendars",
+            ),
+        },
+        "/resources/{resource_id}/imports/{import_id}/refresh": {
+            "post": _op(
+                "Fetch the feed now",
+                _ok("Import", {"$ref": "#/components/schemas/Import"}) | _problems(401, 403, 404),
+                auth=True,
+                params=[rid, _path_param("import_id")],
+                tag="calendars",
+            ),
+        },
         "/features": {"get": _op("The feature and equipment tags", _ok("Features"), tag="catalogue")},
         "/openapi.json": {"get": _op("This document", _ok("OpenAPI 3.1 document"), tag="meta")},
     }
@@ -346,6 +410,8 @@ def build_openapi() -> dict[str, Any]:
         BookingUpdate,
         Decision,
         AuthorizationCreate,
+        FeedCreate,
+        ImportCreate,
     ):
         schema = _schema_of(model)
         schemas.update(schema.pop("$defs", {}))
@@ -454,6 +520,26 @@ def _output_schemas() -> dict[str, Any]:
                 "check_out": {"type": "string", "format": "date"},
             },
             "required": ["id", "resource_id", "status", "start", "end", "price"],
+        },
+        "Feed": {
+            "type": "object",
+            "properties": {
+                "id": integer,
+                "scope": string,
+                "url": {"type": "string", "format": "uri"},
+                "webcal_url": string,
+            },
+            "required": ["url", "webcal_url"],
+        },
+        "Import": {
+            "type": "object",
+            "properties": {
+                "id": integer,
+                "url": string,
+                "last_status": {"enum": ["new", "ok", "error"]},
+                "last_error": {"type": ["string", "null"]},
+                "event_count": integer,
+            },
         },
         "Availability": {
             "type": "object",

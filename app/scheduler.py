@@ -1,0 +1,93 @@
+"""Background jobs: a registry by name, `flask jobs list|run NAME`, and `flask scheduler run`.
+
+Each job is a plain function that does its work in the app context and returns a
+one-line summary; it must be safe to run again at any time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    func: Callable[[], str]
+    minutes: int
+    description: str
+
+
+def jobs() -> dict[str, Job]:
+    from calendars.tasks import import_feeds
+
+    found = [Job("import-feeds", import_feeds, 60, "Refresh external iCal feeds imported as busy time")]
+    return {job.name: job for job in found}
+
+
+def run_job(name: str) -> str:
+    from app.extensions import db
+
+    job = jobs()[name]
+    try:
+        summary = job.func()
+        db.session.commit()
+        return summary
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
+scheduler_cli = AppGroup("scheduler", help="The background-job process.")
+
+
+@jobs_cli.command("list")
+def list_jobs() -> None:
+    """Every scheduled job by name, with its interval."""
+    for job in jobs().values():
+        click.echo(f"{job.name:<16} every {job.minutes:>4} min  {job.description}")
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+def run_once(name: str) -> None:
+    """Run the job NAME once, now."""
+    if name not in jobs():
+        raise click.ClickException(f"unknown job {name!r}; see `flask jobs list`")
+    click.echo(f"{name}: {run_job(name)}")
+
+
+@scheduler_cli.command("run")
+def run_scheduler() -> None:
+    """Run every job on its interval until stopped (one such process per installation)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = BlockingScheduler(timezone="UTC")
+
+    def wrapped(name: str) -> None:
+        with app.app_context():
+            try:
+                log.info("%s: %s", name, run_job(name))
+            except Exception:
+                log.exception("job %s failed", name)
+
+    for job in jobs().values():
+        scheduler.add_job(
+            wrapped, "interval", minutes=job.minutes, args=[job.name], id=job.name, max_instances=1, coalesce=True
+        )
+    click.echo(f"scheduler: {len(jobs())} jobs; Ctrl-C to stop")
+    scheduler.start()
+
+
+def register_scheduler_commands(app: Flask) -> None:
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(scheduler_cli)

@@ -97,7 +97,7 @@ def _check_host(host: str, port: int) -> None:
     except socket.gaierror as exc:
         raise ImportFailed(f"cannot resolve {host}") from exc
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global:
             raise ImportFailed(f"{host} resolves to a private or loopback address ({ip}); not allowed")
 

@@ -17,7 +17,7 @@ def base_url() -> str:
     return current_app.config.get("PUBLIC_URL") or request.host_url
 
 
-def calendar_response(body: bytes, etag: str, last_modified, filename: str) -> Response:
+def calendar_response(body: bytes, etag: str, last_modified, filename: str):
     response = Response(body, content_type="text/calendar; charset=utf-8")
     response.set_etag(etag, weak=False)
     response.last_modified = last_modified

@@ -53,6 +53,7 @@ messages: $(VENV)/.installed
 # Conflict-checked create and availability search against 1k/100k/1M bookings of history.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.feeds
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache

@@ -70,7 +70,8 @@ def lock_resources(resource_ids: Iterable[int]) -> None:
         db.session.execute(
             update(Resource)
             .where(Resource.id.in_(ids))
-            .values(longest_booking_minutes=Resource.longest_booking_minutes)
+            # updated_at kept: taking the lock is not a change of the resource (feeds key on it).
+            .values(longest_booking_minutes=Resource.longest_booking_minutes, updated_at=Resource.updated_at)
             .execution_options(synchronize_session=False)
         )
 
@@ -81,7 +82,7 @@ def note_longest(resource: Resource, spans: Sequence[Span]) -> None:
         db.session.execute(
             update(Resource)
             .where(Resource.id == resource.id, Resource.longest_booking_minutes < longest)
-            .values(longest_booking_minutes=longest)
+            .values(longest_booking_minutes=longest, updated_at=Resource.updated_at)
         )
 
 
@@ -318,8 +319,9 @@ def free_among(resources: Sequence[Resource], spans: dict[int, Span], *, now: da
     if not candidates:
         return []
     ids = [r.id for r in candidates]
-    lo = min(spans[i].start for i in ids) - timedelta(days=1)
-    hi = max(spans[i].end for i in ids) + timedelta(days=1)
+    # Exact bounds: the look-back of active_occurrences and the buffer below already widen them.
+    lo = min(spans[i].start for i in ids)
+    hi = max(spans[i].end for i in ids)
     links: dict[int, list[int]] = defaultdict(list)
     for source, target in db.session.execute(
         select(resource_links.c.resource_id, resource_links.c.linked_id).where(resource_links.c.resource_id.in_(ids))

@@ -133,7 +133,7 @@ class Resource(db.Model):
     # Folded (lower case, no diacritics) names, descriptions and tags for the text filter.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     institution: Mapped[Institution] = relationship(lazy="joined")
     site: Mapped[Site | None] = relationship(lazy="joined")

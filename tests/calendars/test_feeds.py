@@ -235,3 +235,42 @@ def test_feed_links_on_my_bookings_page(client, auth, make_user):
     assert client.get(https.split("localhost", 1)[1]).status_code == 404
     client.post(f"/bookings/feeds/{feed_id}/revoke")
     assert "Create my calendar feed" in client.get("/bookings", headers={"Accept-Language": "en"}).text
+
+
+def test_spliced_rendering_equals_icalendar_rendering():
+    from datetime import UTC
+
+    from calendars.render import FeedEvent, render, render_plain
+
+    events = [
+        FeedEvent(
+            uid=f"u{i}@x",
+            start=datetime(2026, 11, 3, tzinfo=UTC) + timedelta(hours=2 * i),
+            end=datetime(2026, 11, 3, 1, tzinfo=UTC) + timedelta(hours=2 * i),
+            tz="Europe/Bucharest",
+            summary=f'Sesiune {i}; ăîșț, \\ "x"',
+            status="CONFIRMED",
+            sequence=i % 3,
+            modified=datetime(2026, 11, 1, tzinfo=UTC),
+            location="Lab, Bd. Vasile Pârvan 4",
+            url=f"http://x/{i}",
+        )
+        for i in range(50)
+    ]
+    assert render(events, name="x") == render_plain(events, name="x")
+    assert render(events, name="x") == render(events, name="x")  # second time from the event cache
+
+
+def test_a_change_elsewhere_keeps_the_bytes_a_change_here_changes_them(
+    client, api, api_for, make_user, feed_url, make_resource
+):
+    lab = make_resource()
+    mine = api.book(lab, f"{D}T10:00", f"{D}T11:00")
+    path = feed_url()
+    first = fetch(client, path)
+    api_for(make_user("UPT")).book(lab, f"{D}T12:00", f"{D}T13:00")  # someone else's booking
+    second = fetch(client, path, **{"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 304
+    api.patch(f"/api/v1/bookings/{mine['id']}", {"title": "Nou"})
+    third = fetch(client, path, **{"If-None-Match": first.headers["ETag"]})
+    assert third.status_code == 200 and b"SUMMARY:Nou" in third.data

@@ -104,22 +104,22 @@ def cancel_booking(booking_id: int):
     return booking_json(booking)
 
 
-@bp.post("/bookings/<id:booking_id>/approve")
-def approve_booking(booking_id: int):
+def _decide(booking_id: int, *, approve: bool):
     user = require_api_user()
     data = parse_json(Decision, request.get_data() or b"{}")
-    booking = services.decide_booking(user, booking_id, approve=True, reason=data.reason, now=clock.now())
+    booking = services.decide_booking(user, booking_id, approve=approve, reason=data.reason, now=clock.now())
     db.session.commit()
     return booking_json(booking)
+
+
+@bp.post("/bookings/<id:booking_id>/approve")
+def approve_booking(booking_id: int):
+    return _decide(booking_id, approve=True)
 
 
 @bp.post("/bookings/<id:booking_id>/reject")
 def reject_booking(booking_id: int):
-    user = require_api_user()
-    data = parse_json(Decision, request.get_data() or b"{}")
-    booking = services.decide_booking(user, booking_id, approve=False, reason=data.reason, now=clock.now())
-    db.session.commit()
-    return booking_json(booking)
+    return _decide(booking_id, approve=False)
 
 
 @bp.get("/approvals")

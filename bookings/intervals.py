@@ -34,18 +34,24 @@ def clashes_with_buffer(a: Span, b: Span, buffer_minutes: int) -> bool:
     return overlaps(start, end, b.start, b.end)
 
 
-def peak_units(spans: Iterable[Span], window_start: datetime, window_end: datetime) -> int:
-    """The most units in use at any instant of [window_start, window_end)."""
+def _changes(spans: Iterable[Span], window_start: datetime, window_end: datetime) -> list[tuple[datetime, int]]:
+    """Units taken (+) and released (−) at each instant inside the window, in time order.
+
+    At equal instants releases sort first (negative deltas), so touching spans never add up.
+    """
     events: list[tuple[datetime, int]] = []
     for span in spans:
         start, end = max(span.start, window_start), min(span.end, window_end)
         if start < end:
             events.append((start, span.units))
             events.append((end, -span.units))
-    # At equal instants releases sort first (negative deltas), so touching spans never add up.
-    events.sort()
+    return sorted(events)
+
+
+def peak_units(spans: Iterable[Span], window_start: datetime, window_end: datetime) -> int:
+    """The most units in use at any instant of [window_start, window_end)."""
     peak = running = 0
-    for _, delta in events:
+    for _, delta in _changes(spans, window_start, window_end):
         running += delta
         peak = max(peak, running)
     return peak
@@ -61,13 +67,7 @@ def saturated(
     spans: Iterable[Span], capacity: int, window_start: datetime, window_end: datetime
 ) -> list[tuple[datetime, datetime]]:
     """The parts of [window_start, window_end) where the spans use at least `capacity` units."""
-    events: list[tuple[datetime, int]] = []
-    for span in spans:
-        start, end = max(span.start, window_start), min(span.end, window_end)
-        if start < end:
-            events.append((start, span.units))
-            events.append((end, -span.units))
-    events.sort()
+    events = _changes(spans, window_start, window_end)
     result: list[tuple[datetime, datetime]] = []
     running, opened = 0, None
     for moment, delta in events:

@@ -28,7 +28,7 @@ from app.extensions import db
 from calendars.models import FeedImport
 from calendars.zones import to_utc
 from resources.models import Block, Resource
-from resources.services import get_resource, require_manager
+from resources.services import managed_resource
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_EVENTS = 10_000
@@ -54,8 +54,7 @@ def _validate_url(url: str) -> str:
 
 
 def add_import(actor: User, resource_id: int, url: str) -> FeedImport:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     feed = FeedImport(resource_id=resource.id, url=_validate_url(url), created_by_id=actor.id)
     db.session.add(feed)
     db.session.flush()
@@ -63,16 +62,14 @@ def add_import(actor: User, resource_id: int, url: str) -> FeedImport:
 
 
 def list_imports(actor: User, resource_id: int) -> list[FeedImport]:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     return list(
         db.session.scalars(select(FeedImport).where(FeedImport.resource_id == resource.id).order_by(FeedImport.id))
     )
 
 
 def get_import(actor: User, resource_id: int, import_id: int) -> FeedImport:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     feed = db.session.get(FeedImport, import_id)
     if feed is None or feed.resource_id != resource.id:
         raise NotFound(f"No import {import_id} on resource {resource_id}.")

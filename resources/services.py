@@ -108,6 +108,13 @@ def require_manager(user: User | None, institution_id: int) -> None:
         raise PermissionDenied("Only an admin or a manager of the owning institution may do this.")
 
 
+def managed_resource(actor: User, resource_id: int) -> Resource:
+    """A resource the actor may change: 404 if they cannot see it, 403 if they cannot manage it."""
+    resource = get_resource(actor, resource_id)
+    require_manager(actor, resource.institution_id)
+    return resource
+
+
 def get_resource(viewer: User | None, resource_id: int) -> Resource:
     resource = db.session.scalar(select(Resource).where(Resource.id == resource_id, visibility_clause(viewer)))
     if resource is None:
@@ -319,8 +326,7 @@ def create_resource(actor: User, values: dict[str, Any]) -> Resource:
 
 
 def update_resource(actor: User, resource_id: int, values: dict[str, Any]) -> Resource:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     _apply(resource, values, actor)
     if "linked_to" in values:
         _link(resource, values["linked_to"] or [])
@@ -365,8 +371,7 @@ MAX_BLOCK_DAYS = 5 * 366
 
 
 def create_block(actor: User, resource_id: int, *, start: datetime, end: datetime, reason: str = "") -> Block:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     errors: dict[str, str] = {}
     try:
         start_at = to_utc(start, resource.timezone)
@@ -402,8 +407,7 @@ def list_blocks(
 
 
 def delete_block(actor: User, resource_id: int, block_id: int) -> None:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     block = db.session.get(Block, block_id)
     if block is None or block.resource_id != resource.id:
         raise NotFound(f"No block {block_id} on resource {resource_id}.")
@@ -417,8 +421,7 @@ def delete_block(actor: User, resource_id: int, block_id: int) -> None:
 def grant_authorization(
     actor: User, resource_id: int, *, email: str, expires_at: datetime | None = None
 ) -> Authorization:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise InvalidInput({"email": "no user with this email"})
@@ -435,8 +438,7 @@ def grant_authorization(
 
 
 def list_authorizations(actor: User, resource_id: int) -> list[Authorization]:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     return list(
         db.session.scalars(
             select(Authorization).where(Authorization.resource_id == resource.id).order_by(Authorization.id)
@@ -445,8 +447,7 @@ def list_authorizations(actor: User, resource_id: int) -> list[Authorization]:
 
 
 def revoke_authorization(actor: User, resource_id: int, authorization_id: int) -> None:
-    resource = get_resource(actor, resource_id)
-    require_manager(actor, resource.institution_id)
+    resource = managed_resource(actor, resource_id)
     grant = db.session.get(Authorization, authorization_id)
     if grant is None or grant.resource_id != resource.id:
         raise NotFound(f"No authorisation {authorization_id} on resource {resource_id}.")

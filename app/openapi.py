@@ -448,6 +448,37 @@ def _output_schemas() -> dict[str, Any]:
                     "type": "array",
                     "items": {"type": "object", "properties": {"field": string, "pointer": string, "detail": string}},
                 },
+                "conflicts": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "start": string,
+                            "end": string,
+                            "reason": {
+                                "enum": [
+                                    "past",
+                                    "notice",
+                                    "too_far",
+                                    "too_short",
+                                    "too_long",
+                                    "closed",
+                                    "blocked",
+                                    "imported",
+                                    "linked",
+                                    "overlap",
+                                    "quota",
+                                ]
+                            },
+                            "detail": string,
+                            "with": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                },
+                "suggestions": {
+                    "type": "object",
+                    "properties": {"slots": {"type": "array"}, "resources": {"type": "array"}},
+                },
             },
             "required": ["status", "title", "detail"],
         },

@@ -31,6 +31,7 @@ REASONS = {
     "too_long": "longer than the maximum duration",
     "closed": "outside opening hours",
     "blocked": "the resource is blocked",
+    "imported": "busy in the resource's imported calendar",
     "linked": "a linked resource is booked",
     "overlap": "already booked",
     "quota": "over the weekly quota",
@@ -201,6 +202,8 @@ def _check_span(
     if policy is not None:
         return Clash(span.start, span.end, policy[0], policy[1])
     blocks = blocks_between([resource.id], span.start, span.end)
+    if blocks and all(b.source == "import" for b in blocks):
+        return Clash(span.start, span.end, "imported", REASONS["imported"], [{"type": "imported"}])
     if blocks:
         return Clash(
             span.start,

@@ -28,6 +28,7 @@ REASON_TEXT = {
     "too_long": lambda: _("it is longer than the maximum duration"),
     "closed": lambda: _("the resource is closed then"),
     "blocked": lambda: _("the resource is blocked then"),
+    "imported": lambda: _("the resource's own calendar is busy then"),
     "linked": lambda: _("a linked space is booked then"),
     "overlap": lambda: _("it is already booked then"),
     "quota": lambda: _("it would exceed your weekly quota"),

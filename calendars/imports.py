@@ -13,6 +13,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -110,25 +111,38 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def fetch(url: str, timeout: float) -> bytes:
+@dataclass(frozen=True)
+class Fetched:
+    data: bytes | None  # None: the server answered 304, the feed is unchanged
+    etag: str = ""
+    last_modified: str = ""
+
+
+def fetch(url: str, timeout: float, etag: str = "", last_modified: str = "") -> Fetched:
+    """A conditional GET: the last good response's validators go back as If-None-Match/If-Modified-Since."""
     parts = urlsplit(url)
     _check_host(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
     opener = urllib.request.build_opener(_SafeRedirects)
-    request = urllib.request.Request(
-        url, headers={"User-Agent": "ATU-Facilities-import/1.0", "Accept": "text/calendar"}
-    )
+    headers = {"User-Agent": "ATU-Facilities-import/1.0", "Accept": "text/calendar"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     try:
-        with opener.open(request, timeout=timeout) as response:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
             data = response.read(MAX_BYTES + 1)
+            validators = (response.headers.get("ETag", "")[:200], response.headers.get("Last-Modified", "")[:100])
     except ImportFailed:
         raise
     except urllib.error.HTTPError as exc:
+        if exc.code == 304:
+            return Fetched(None, etag, last_modified)
         raise ImportFailed(f"the server answered {exc.code}") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ImportFailed(f"cannot fetch the feed: {getattr(exc, 'reason', exc)}") from exc
     if len(data) > MAX_BYTES:
         raise ImportFailed(f"the feed is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    return data
+    return Fetched(data, *validators)
 
 
 # --- turning a feed into busy spans ------------------------------------------------------------
@@ -171,15 +185,22 @@ def busy_spans(data: bytes, tz_name: str, start: datetime, end: datetime) -> lis
     return spans
 
 
-def refresh_import(feed: FeedImport, *, now: datetime, fetcher: Callable[[str, float], bytes] = fetch) -> bool:
+def refresh_import(feed: FeedImport, *, now: datetime, fetcher: Callable[..., Fetched] = fetch) -> bool:
     """Fetch and replace this import's blocks; on failure keep them and record why. Returns success."""
     resource = db.session.get(Resource, feed.resource_id)
     feed.last_attempt_at = utcnow()
     try:
         if resource is None:
             raise ImportFailed("the resource no longer exists")
-        data = fetcher(feed.url, current_app.config.get("IMPORT_TIMEOUT_SECONDS", 10))
-        spans = busy_spans(data, resource.timezone, now - timedelta(days=1), now + HORIZON)
+        timeout = current_app.config.get("IMPORT_TIMEOUT_SECONDS", 10)
+        # Only send validators once a good copy is stored; otherwise ask for the whole feed.
+        validators = (feed.remote_etag, feed.remote_last_modified) if feed.last_success_at else ("", "")
+        fetched = fetcher(feed.url, timeout, *validators)
+        if fetched.data is None:
+            feed.last_status, feed.last_error, feed.last_success_at = "ok", "", feed.last_attempt_at
+            db.session.flush()
+            return True
+        spans = busy_spans(fetched.data, resource.timezone, now - timedelta(days=1), now + HORIZON)
     except ImportFailed as exc:
         feed.last_status = "error"
         feed.last_error = str(exc)[:1000]
@@ -192,6 +213,7 @@ def refresh_import(feed: FeedImport, *, now: datetime, fetcher: Callable[[str, f
     )
     feed.last_status = "ok"
     feed.last_error = ""
+    feed.remote_etag, feed.remote_last_modified = fetched.etag, fetched.last_modified
     feed.last_success_at = feed.last_attempt_at
     feed.event_count = len(spans)
     db.session.flush()

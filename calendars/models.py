@@ -44,3 +44,6 @@ class FeedImport(db.Model):
     last_status: Mapped[str] = mapped_column(String(20), default="new")  # new | ok | error
     last_error: Mapped[str] = mapped_column(Text, default="")
     event_count: Mapped[int] = mapped_column(default=0)
+    # Validators from the last good response, sent back as If-None-Match / If-Modified-Since.
+    remote_etag: Mapped[str] = mapped_column(String(200), default="")
+    remote_last_modified: Mapped[str] = mapped_column(String(100), default="")

@@ -90,3 +90,44 @@ def change_feed_page(feed_id: int, action: str):
         flash(_("Feed removed; its link no longer works."), "success")
     db.session.commit()
     return redirect(url_for("bookings.mine") + "#feeds")
+
+
+@bp.post("/resources/<id:resource_id>/imports")
+@login_required
+def add_import_page(resource_id: int):
+    from flask import flash, redirect, url_for
+    from flask_babel import gettext as _
+
+    from app.errors import InvalidInput
+    from app.extensions import db
+    from calendars import imports
+
+    try:
+        feed = imports.add_import(current_user, resource_id, request.form.get("url", "")[:2000])
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.messages.get("url", exc.detail), "error")
+    else:
+        imports.refresh_import(feed, now=clock.now())
+        db.session.commit()
+        if feed.last_status == "ok":
+            flash(_("Calendar imported: %(num)d busy periods.", num=feed.event_count), "success")
+        else:
+            flash(_("The calendar could not be read: %(error)s", error=feed.last_error), "error")
+    return redirect(url_for("resources.detail", resource_id=resource_id) + "#imports")
+
+
+@bp.post("/resources/<id:resource_id>/imports/<id:import_id>/<any(refresh, remove):action>")
+@login_required
+def change_import_page(resource_id: int, import_id: int, action: str):
+    from flask import redirect, url_for
+
+    from app.extensions import db
+    from calendars import imports
+
+    if action == "refresh":
+        imports.refresh_import(imports.get_import(current_user, resource_id, import_id), now=clock.now())
+    else:
+        imports.remove_import(current_user, resource_id, import_id)
+    db.session.commit()
+    return redirect(url_for("resources.detail", resource_id=resource_id) + "#imports")

@@ -11,6 +11,7 @@ from app import clock
 from app.errors import InvalidInput
 from app.i18n import current_language
 from bookings.conflicts import busy_spans
+from calendars.imports import list_imports
 from resources import services
 from resources.features import feature_label
 from resources.forms import KIND_LABELS, CatalogueFilterForm
@@ -75,7 +76,9 @@ def detail_context(resource) -> dict:
     """Everything the resource page shows besides the booking form."""
     now = clock.now()
     busy = busy_spans(resource, now, now + timedelta(days=7))
+    manages = services.can_manage(_viewer(), resource.institution_id)
     return {
+        "imports": list_imports(_viewer(), resource.id) if manages else [],
         "resource": resource,
         "blocks": services.list_blocks(_viewer(), resource.id, start=now)[:20],
         "can_manage": services.can_manage(_viewer(), resource.institution_id),

@@ -43,6 +43,8 @@ def upgrade():
     sa.Column('last_status', sa.String(length=20), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('event_count', sa.Integer(), nullable=False),
+    sa.Column('remote_etag', sa.String(length=200), nullable=False),
+    sa.Column('remote_last_modified', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_feed_imports_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['resource_id'], ['resources.id'], name=op.f('fk_feed_imports_resource_id_resources'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_imports'))

@@ -124,7 +124,7 @@ def test_good_feed_blocks_bookings(feeds, lab, api):
     assert refresh(feed) and feed.last_status == "ok" and feed.event_count == 1
     assert imported(lab.id) == [(datetime(2026, 11, 10, 8, tzinfo=UTC), datetime(2026, 11, 10, 10, tzinfo=UTC))]
     refused = api.book(lab, "2026-11-10T11:00", "2026-11-10T11:30", expect=409)
-    assert refused["conflicts"][0]["reason"] == "blocked"
+    assert refused["conflicts"][0]["reason"] == "imported"
     assert "Private title" not in str(refused)  # the external calendar's titles stay out
 
 
@@ -216,3 +216,49 @@ def test_api_and_job(feeds, lab, api_for, make_user, runner, api):
     assert manager.delete(f"/api/v1/resources/{lab.id}/imports/{listing[0]['id']}").status_code == 204
     assert imported(lab.id) == []
     assert runner.invoke(args=["jobs", "run", "nope"]).exit_code != 0
+
+
+def test_conditional_get_keeps_data_when_unchanged(feeds, lab):
+    seen: list[dict] = []
+
+    from calendars import imports
+
+    def recording_fetch(url, timeout, etag="", last_modified=""):
+        seen.append({"etag": etag, "last_modified": last_modified})
+        return imports.fetch(url, timeout, etag, last_modified)
+
+    feeds.serve("/cond.ics", ONE)
+    feed = make_import(lab, feeds.url("/cond.ics"))
+    assert refresh_import(feed, now=NOW, fetcher=recording_fetch)
+    db.session.commit()
+    assert seen[0] == {"etag": "", "last_modified": ""}
+    feed.remote_etag = '"v1"'
+    db.session.commit()
+    feeds.serve("/cond.ics", b"", status=304)  # the server says: unchanged
+    assert refresh_import(feed, now=NOW, fetcher=recording_fetch)
+    db.session.commit()
+    assert seen[1]["etag"] == '"v1"'
+    assert feed.last_status == "ok" and len(imported(lab.id)) == 1  # the stored busy time stays
+
+
+def test_import_form_for_managers(feeds, lab, client, auth, make_user):
+    from tests.conftest import ENGLISH
+
+    auth.login(make_user("UVT", "manager").email)
+    page = client.get(f"/resources/{lab.id}", headers=ENGLISH).text
+    assert "Imported calendars" in page
+    client.post(f"/resources/{lab.id}/imports", data={"url": feeds.serve("/form.ics", WEEKLY)})
+    page = client.get(f"/resources/{lab.id}", headers=ENGLISH).text
+    assert "3 busy periods" in page
+    client.post(f"/resources/{lab.id}/imports", data={"url": feeds.serve("/bad.ics", b"nonsense")})
+    page = client.get(f"/resources/{lab.id}", headers=ENGLISH).text
+    assert "last refresh failed" in page and "not a valid iCalendar" in page
+    assert client.post(f"/resources/{lab.id}/imports", data={"url": "gopher://x"}).status_code == 302
+
+
+def test_import_form_is_not_for_members(lab, client, auth, make_user):
+    from tests.conftest import ENGLISH
+
+    auth.login(make_user("UVT").email)
+    assert "Imported calendars" not in client.get(f"/resources/{lab.id}", headers=ENGLISH).text
+    assert client.post(f"/resources/{lab.id}/imports", data={"url": "https://example.org/x.ics"}).status_code == 403

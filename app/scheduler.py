@@ -26,9 +26,13 @@ class Job:
 
 
 def jobs() -> dict[str, Job]:
+    from bookings.tasks import expire_pending_requests
     from calendars.tasks import import_feeds
 
-    found = [Job("import-feeds", import_feeds, 60, "Refresh external iCal feeds imported as busy time")]
+    found = [
+        Job("expire-pending", expire_pending_requests, 5, "Reject requests not decided within their deadline"),
+        Job("import-feeds", import_feeds, 60, "Refresh external iCal feeds imported as busy time"),
+    ]
     return {job.name: job for job in found}
 
 

@@ -225,6 +225,8 @@ def create_booking(
         requester_class=klass,
         project_code=project_code,
         idempotency_key=idempotency_key,
+        # Requested "now" by the business clock, which also decides when a pending request expires.
+        created_at=now,
     )
     booking.occurrences = [
         Occurrence(
@@ -468,6 +470,29 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
     _audit(booking, actor, "approved" if approve else "rejected", reason=reason)
     db.session.flush()
     return booking
+
+
+def expire_pending(*, now: datetime) -> list[Booking]:
+    """Reject pending requests not decided within their resource's deadline, freeing their units."""
+    pending = db.session.scalars(
+        select(Booking).where(Booking.status == Status.PENDING).order_by(Booking.created_at, Booking.id)
+    ).all()
+    expired = []
+    for booking in pending:
+        if booking.created_at + timedelta(hours=booking.resource.approval_deadline_hours) > now:
+            continue
+        booking.status = Status.REJECTED.value
+        booking.decision_reason = f"Expired: not decided within {booking.resource.approval_deadline_hours} hours."
+        booking.updated_at = utcnow()
+        for occurrence in booking.occurrences:
+            occurrence.sequence += 1
+            if occurrence.active:
+                occurrence.active = False
+                occurrence.cancelled_at = now
+        _audit(booking, None, "expired", deadline_hours=booking.resource.approval_deadline_hours)
+        expired.append(booking)
+    db.session.flush()
+    return expired
 
 
 # --- helpful refusals --------------------------------------------------------------------------

@@ -51,6 +51,8 @@ class Config:
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@atu-facilities.ro")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
     IMPORT_ALLOW_PRIVATE_HOSTS = env_flag("IMPORT_ALLOW_PRIVATE_HOSTS")
     IMPORT_TIMEOUT_SECONDS = float(os.environ.get("IMPORT_TIMEOUT_SECONDS", 10))
     # The address feeds and links are built on (behind a proxy); defaults to the request's host.

@@ -67,6 +67,7 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import notifications.models  # noqa: F401  (the outbox table belongs to the schema)
     from accounts.views import bp as accounts_views
     from app.api import register_api
     from bookings.views import bp as bookings_views

@@ -32,6 +32,7 @@ from bookings.intervals import Span, overlaps, peak_units
 from bookings.models import HOLDING, AuditEntry, Booking, Occurrence, Status
 from bookings.recurrence import RecurrenceError, expand
 from calendars.zones import to_local, to_utc, zone
+from notifications.services import notify_booking
 from resources.models import Approval, Kind, Resource, Visibility
 from resources.services import can_manage, get_resource, visibility_clause
 
@@ -244,6 +245,7 @@ def create_booking(
     note_longest(resource, free)
     _audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
     _flush_or_conflict(resource, free)
+    notify_booking(booking, "requested" if booking.status == Status.PENDING else "confirmed", now=now)
     return booking, clashes
 
 
@@ -376,6 +378,7 @@ def cancel_booking(
     scope = "all" if occurrence_id is None else ("following" if following else "one")
     _audit(booking, actor, "cancelled", scope=scope, occurrences=[o.id for o in targets])
     db.session.flush()
+    notify_booking(booking, "cancelled", now=now)
     return booking
 
 
@@ -403,6 +406,7 @@ def update_booking(
         booking.project_code = project_code
     if start is not None or end is not None:
         changes.update(_move(actor, booking, start, end, occurrence_id, now))
+        notify_booking(booking, "rescheduled", now=now)
     if changes:
         booking.updated_at = utcnow()
         _audit(booking, actor, "updated", **changes)
@@ -469,6 +473,7 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
             occurrence.cancelled_at = now
     _audit(booking, actor, "approved" if approve else "rejected", reason=reason)
     db.session.flush()
+    notify_booking(booking, "approved" if approve else "rejected", now=now)
     return booking
 
 
@@ -490,6 +495,8 @@ def expire_pending(*, now: datetime) -> list[Booking]:
                 occurrence.active = False
                 occurrence.cancelled_at = now
         _audit(booking, None, "expired", deadline_hours=booking.resource.approval_deadline_hours)
+        db.session.flush()
+        notify_booking(booking, "expired", now=now)
         expired.append(booking)
     db.session.flush()
     return expired

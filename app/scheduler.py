@@ -7,12 +7,18 @@ one-line summary; it must be safe to run again at any time.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+
+from app import clock
+from app.database import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,37 @@ def run_job(name: str) -> str:
         raise
 
 
+def slot_of(job: Job, now: datetime) -> datetime:
+    """The start of the interval `now` falls in (intervals counted from the Unix epoch, UTC)."""
+    seconds = job.minutes * 60
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
+
+
+def run_scheduled(name: str, *, now: datetime, holder: str) -> str | None:
+    """Run the job for the current slot unless another scheduler already claimed it; None when skipped."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.extensions import db
+    from notifications.models import JobRun
+
+    job = jobs()[name]
+    claim = JobRun(job=name, slot=slot_of(job, now), holder=holder)
+    db.session.add(claim)
+    try:
+        db.session.commit()  # the claim is committed before the work, so a crash cannot make a second run
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    summary = run_job(name)
+    claim.finished_at, claim.summary = utcnow(), summary[:500]
+    db.session.commit()
+    return summary
+
+
+def tick(*, now: datetime, holder: str) -> dict[str, str | None]:
+    return {name: run_scheduled(name, now=now, holder=holder) for name in jobs()}
+
+
 jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 scheduler_cli = AppGroup("scheduler", help="The background-job process.")
 
@@ -73,16 +110,19 @@ def run_once(name: str) -> None:
 
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
-    """Run every job on its interval until stopped (one such process per installation)."""
+    """Run every job on its interval until stopped; several such processes never run a job twice per slot."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduler = BlockingScheduler(timezone="UTC")
 
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+
     def wrapped(name: str) -> None:
         with app.app_context():
             try:
-                log.info("%s: %s", name, run_job(name))
+                summary = run_scheduled(name, now=clock.now(), holder=holder)
+                log.info("%s: %s", name, summary if summary is not None else "claimed by another scheduler")
             except Exception:
                 log.exception("job %s failed", name)
 
@@ -92,6 +132,14 @@ def run_scheduler() -> None:
         )
     click.echo(f"scheduler: {len(jobs())} jobs; Ctrl-C to stop")
     scheduler.start()
+
+
+@scheduler_cli.command("tick")
+def run_tick() -> None:
+    """Run every job once for the current slot (for cron); jobs already claimed elsewhere are skipped."""
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    for name, summary in tick(now=clock.now(), holder=holder).items():
+        click.echo(f"{name}: {summary if summary is not None else 'already run for this slot'}")
 
 
 def register_scheduler_commands(app: Flask) -> None:

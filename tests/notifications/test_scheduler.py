@@ -1,0 +1,52 @@
+"""Two scheduler processes never run the same job for the same slot; time is controlled, not waited for."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.scheduler import jobs, run_scheduled, slot_of
+from notifications.models import JobRun
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_slots_follow_the_interval():
+    job = jobs()["import-feeds"]  # hourly
+    assert slot_of(job, datetime(2026, 11, 2, 7, 59, tzinfo=UTC)) == datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    assert slot_of(job, datetime(2026, 11, 2, 8, 0, tzinfo=UTC)) == datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+def test_a_slot_runs_once_and_the_next_slot_runs_again(app):
+    now = app.config["CLOCK_NOW"]
+    assert run_scheduled("expire-pending", now=now, holder="a") is not None
+    assert run_scheduled("expire-pending", now=now, holder="b") is None
+    assert run_scheduled("expire-pending", now=now + timedelta(minutes=5), holder="b") is not None
+    runs = db.session.scalars(select(JobRun).order_by(JobRun.id)).all()
+    assert [(r.holder, r.summary) for r in runs] == [
+        ("a", "0 pending request(s) expired"),
+        ("b", "0 pending request(s) expired"),
+    ]
+
+
+def test_two_scheduler_processes_never_run_a_job_twice(app, database):
+    env = {**os.environ, "DATABASE_URL": database, "ATU_CONFIG": "testing", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "tick"]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    lines = [line for out, _ in outputs for line in out.splitlines()]
+    ran = [line.split(":")[0] for line in lines if "already run" not in line]
+    skipped = [line.split(":")[0] for line in lines if "already run" in line]
+    assert sorted(ran) == sorted(jobs()) and sorted(skipped) == sorted(jobs())  # each job once, in one process
+    per_job = db.session.execute(select(JobRun.job, func.count()).group_by(JobRun.job)).all()
+    assert sorted(per_job) == sorted((name, 1) for name in jobs())

@@ -19,7 +19,8 @@ from calendars.zones import to_local
 from notifications.models import OutboxMessage
 
 MAX_BACKOFF = timedelta(hours=12)
-EVENTS = ("requested", "confirmed", "approved", "rejected", "expired", "cancelled", "rescheduled")
+EVENTS = ("requested", "confirmed", "approved", "rejected", "expired", "cancelled", "rescheduled", "reminder")
+REMINDER_AHEAD = timedelta(hours=24)
 
 
 def _subject(event: str, title: str) -> str:
@@ -31,6 +32,7 @@ def _subject(event: str, title: str) -> str:
         "expired": _("Booking request expired: %(title)s", title=title),
         "cancelled": _("Booking cancelled: %(title)s", title=title),
         "rescheduled": _("Booking changed: %(title)s", title=title),
+        "reminder": _("Reminder: %(title)s", title=title),
     }
     return subjects[event]
 
@@ -65,7 +67,7 @@ def recipients(booking: Booking) -> list[User]:
     return result
 
 
-def notify_booking(booking: Booking, event: str, *, now: datetime) -> list[OutboxMessage]:
+def notify_booking(booking: Booking, event: str, *, now: datetime, only_requester: bool = False) -> list[OutboxMessage]:
     """Queue the mails for a change, in the transaction of the change itself."""
     if event not in EVENTS:
         raise ValueError(event)
@@ -73,7 +75,7 @@ def notify_booking(booking: Booking, event: str, *, now: datetime) -> list[Outbo
     ics = booking_ics(booking.requester, booking, base).decode()
     method = "CANCEL" if booking.status in ("cancelled", "rejected") else "REQUEST"
     messages = []
-    for user in recipients(booking):
+    for user in [booking.requester] if only_requester else recipients(booking):
         locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
         with force_locale(locale):
             message = OutboxMessage(
@@ -139,3 +141,26 @@ def _email(message: OutboxMessage, sender: str) -> EmailMessage:
             params={"method": message.ics_method},
         )
     return email
+
+
+def queue_reminders(*, now: datetime) -> int:
+    """One reminder per confirmed occurrence starting within the next 24 hours (never twice)."""
+    from bookings.models import Occurrence
+
+    due = db.session.scalars(
+        select(Occurrence)
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .where(
+            Occurrence.active.is_(True),
+            Occurrence.reminded_at.is_(None),
+            Occurrence.start_at > now,
+            Occurrence.start_at <= now + REMINDER_AHEAD,
+            Booking.status == "confirmed",
+        )
+        .order_by(Occurrence.start_at)
+    ).all()
+    for occurrence in due:
+        occurrence.reminded_at = now
+        notify_booking(occurrence.booking, "reminder", now=now, only_requester=True)
+    db.session.flush()
+    return len(due)

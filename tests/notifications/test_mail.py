@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 
 import icalendar
@@ -133,3 +133,18 @@ def test_mail_is_queued_in_the_same_transaction(api_for, make_user, make_resourc
     db.session.expire_all()
     kinds = db.session.scalars(select(OutboxMessage.kind)).all()
     assert kinds == ["confirmed"]  # the refused request wrote nothing
+
+
+def test_reminder_the_day_before_once(app, inbox, runner, api_for, make_user, make_resource):
+    user = make_user("UVT", email="ion@uvt.example.org")
+    api_for(user).book(make_resource("UVT"), "2026-11-03T10:00", "2026-11-03T11:00", title="Măsurători")
+    runner.invoke(args=["jobs", "run", "send-mail"])
+    inbox.messages.clear()
+    app.config["CLOCK_NOW"] = datetime(2026, 11, 2, 7, 59, tzinfo=UTC)  # 24 h and 1 min before (10:00 local = 08:00Z)
+    assert "0 reminder" in runner.invoke(args=["jobs", "run", "reminders"]).output
+    app.config["CLOCK_NOW"] = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    assert "1 reminder" in runner.invoke(args=["jobs", "run", "reminders"]).output
+    assert "0 reminder" in runner.invoke(args=["jobs", "run", "reminders"]).output  # never twice
+    runner.invoke(args=["jobs", "run", "send-mail"])
+    (mail,) = inbox.messages
+    assert mail["To"] == "ion@uvt.example.org" and mail["Subject"] == "Memento: Măsurători"

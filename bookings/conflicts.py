@@ -147,14 +147,27 @@ def _describe(occurrence: Occurrence, viewer: User | None, manages: bool) -> dic
     return {"type": "booking"}
 
 
-def policy_reason(resource: Resource, span: Span, now: datetime) -> tuple[str, str] | None:
+def advance_days_for(resource: Resource, requester: User | None) -> int | None:
+    """The booking window of the requester's class: partners may have a shorter one than the owners."""
+    partner = (
+        requester is not None and requester.institution_id != resource.institution_id and requester.role != Role.ADMIN
+    )
+    if partner and resource.partner_max_advance_days is not None:
+        return resource.partner_max_advance_days
+    return resource.max_advance_days
+
+
+def policy_reason(
+    resource: Resource, span: Span, now: datetime, requester: User | None = None
+) -> tuple[str, str] | None:
     minutes = (span.end - span.start).total_seconds() / 60
     if span.start < now:
         return "past", "the start is in the past"
     if span.start < now + timedelta(minutes=resource.min_notice_minutes):
         return "notice", f"book at least {resource.min_notice_minutes} minutes ahead"
-    if resource.max_advance_days is not None and span.start > now + timedelta(days=resource.max_advance_days):
-        return "too_far", f"book at most {resource.max_advance_days} days ahead"
+    window = advance_days_for(resource, requester)
+    if window is not None and span.start > now + timedelta(days=window):
+        return "too_far", f"book at most {window} days ahead"
     if resource.min_duration_minutes is not None and minutes < resource.min_duration_minutes:
         return "too_short", f"at least {resource.min_duration_minutes} minutes"
     if resource.max_duration_minutes is not None and minutes > resource.max_duration_minutes:
@@ -198,7 +211,7 @@ def _check_span(
     exclude_booking_id: int | None,
     manages: bool,
 ) -> Clash | None:
-    policy = policy_reason(resource, span, now)
+    policy = policy_reason(resource, span, now, requester)
     if policy is not None:
         return Clash(span.start, span.end, policy[0], policy[1])
     blocks = blocks_between([resource.id], span.start, span.end)

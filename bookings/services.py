@@ -167,6 +167,12 @@ def _new_uid() -> str:
 
 def _check_access(requester: User, resource: Resource, now: datetime) -> None:
     if (
+        not resource.allow_partners
+        and requester_class(requester, resource) == "partner"
+        and requester.role != Role.ADMIN
+    ):
+        raise PermissionDenied("This resource is not open to partner universities.")
+    if (
         resource.visibility == Visibility.INSTITUTION
         and requester.institution_id != resource.institution_id
         and requester.role != Role.ADMIN
@@ -540,7 +546,7 @@ def _nearest_slots(requester: User | None, resource: Resource, span: Span, *, no
         for direction in (1, -1):
             start = span.start + direction * step * SUGGESTION_STEP
             candidate = Span(start, start + length, span.units)
-            if policy_reason(resource, candidate, now) is not None:
+            if policy_reason(resource, candidate, now, requester) is not None:
                 continue
             if any(overlaps(a, b, candidate.start, candidate.end) for a, b in blocked):
                 continue

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -114,6 +115,9 @@ class Resource(db.Model):
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
     max_advance_days: Mapped[int | None] = mapped_column(Integer)
+    # Partner universities' own window (e.g. 7 days where the owners have 21); NULL = the same window.
+    partner_max_advance_days: Mapped[int | None] = mapped_column(Integer)
+    allow_partners: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     min_duration_minutes: Mapped[int | None] = mapped_column(Integer)
     max_duration_minutes: Mapped[int | None] = mapped_column(Integer)
     # {"mon": [["08:00", "20:00"]], ...}; NULL means always open, a missing day means closed.

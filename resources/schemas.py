@@ -39,6 +39,8 @@ class ResourceFields(StrictInput):
     buffer_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
     min_notice_minutes: Minutes | None = None
     max_advance_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    partner_max_advance_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    allow_partners: bool | None = None
     min_duration_minutes: Annotated[Minutes, Field(ge=1)] | None = None
     max_duration_minutes: Annotated[Minutes, Field(ge=1)] | None = None
     # Shape only; the service checks weekdays, times and overlaps for API and forms alike.
@@ -118,6 +120,8 @@ def resource_json(resource: Resource) -> dict[str, Any]:
         "buffer_minutes": resource.buffer_minutes,
         "min_notice_minutes": resource.min_notice_minutes,
         "max_advance_days": resource.max_advance_days,
+        "partner_max_advance_days": resource.partner_max_advance_days,
+        "allow_partners": resource.allow_partners,
         "min_duration_minutes": resource.min_duration_minutes,
         "max_duration_minutes": resource.max_duration_minutes,
         "opening_hours": resource.opening_hours,

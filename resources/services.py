@@ -37,9 +37,11 @@ DEFAULTS: dict[str, Any] = {
     "description_ro": "",
     "description_en": "",
     "active": True,
+    "allow_partners": True,
 }
 # Fields that may be cleared with null; every other field must keep a value.
 NULLABLE = {
+    "partner_max_advance_days",
     "name_en",
     "site_id",
     "capacity",
@@ -65,6 +67,8 @@ SIMPLE_FIELDS = (
     "buffer_minutes",
     "min_notice_minutes",
     "max_advance_days",
+    "partner_max_advance_days",
+    "allow_partners",
     "min_duration_minutes",
     "max_duration_minutes",
     "opening_hours",

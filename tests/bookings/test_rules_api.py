@@ -180,3 +180,22 @@ def test_institution_only_resources(api_for, make_user, make_resource):
     internal = make_resource("UMFT", visibility="institution")
     api_for(make_user("UPT")).book(internal, f"{D}T10:00", f"{D}T11:00", expect=404)
     api_for(make_user("UMFT")).book(internal, f"{D}T10:00", f"{D}T11:00", expect=201)
+
+
+def test_partners_may_have_a_shorter_booking_window(api_for, make_user, make_resource):
+    # A USVT hall: its own students book three weeks ahead, partners one week ahead.
+    hall = make_resource("USVT", "sports", max_advance_days=21, partner_max_advance_days=7)
+    own, partner = api_for(make_user("USVT")), api_for(make_user("UVT"))
+    own.book(hall, "2026-11-20T10:00", "2026-11-20T11:00")  # 18 days ahead
+    too_far = partner.book(hall, "2026-11-12T10:00", "2026-11-12T11:00", expect=409)  # 10 days ahead
+    assert reasons(too_far) == ["too_far"] and "7 days" in too_far["conflicts"][0]["detail"]
+    partner.book(hall, "2026-11-09T08:00", "2026-11-09T09:00")  # 06:00Z: just inside the partners' week
+
+
+def test_resources_closed_to_partners(api_for, make_user, make_resource, admin):
+    lab = make_resource("UMFT", allow_partners=False)
+    refused = api_for(make_user("UPT")).book(lab, f"{D}T10:00", f"{D}T11:00", expect=403)
+    assert "partner" in refused["detail"]
+    api_for(make_user("UMFT")).book(lab, f"{D}T10:00", f"{D}T11:00")
+    body = api_for(admin).get(f"/api/v1/resources/{lab.id}").get_json()
+    assert body["allow_partners"] is False and body["partner_max_advance_days"] is None

@@ -333,6 +333,15 @@ def build_openapi() -> dict[str, Any]:
                 tag="catalogue",
             ),
         },
+        "/statements": {
+            "get": _op(
+                "Monthly settlement per pair of universities: bookings, hours, nights, amounts (managers, admins)",
+                _ok("Statement") | _problems(401, 403, 422),
+                auth=True,
+                tag="bookings",
+                params=[_query("month", {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}, "YYYY-MM")],
+            ),
+        },
         "/calendar-feeds": {
             "post": _op(
                 "A private, revocable feed URL (scope mine, resource:ID, institution:CODE or event:ID)",

@@ -179,3 +179,26 @@ def _authorization_json(grant) -> dict:
         "email": grant.user.email,
         "expires": grant.expires_at.isoformat() if grant.expires_at else None,
     }
+
+
+@bp.get("/statements")
+def get_statement():
+    from bookings.statements import statement
+
+    month = request.args.get("month", "")[:7]
+    rows = statement(require_api_user(), month)
+    return {
+        "month": month,
+        "items": [
+            {
+                "user_institution": r.user_institution,
+                "owner_institution": r.owner_institution,
+                "bookings": r.bookings,
+                "hours": float(r.hours),
+                "nights": r.nights,
+                "amount": float(r.amount),
+                "currency": r.currency,
+            }
+            for r in rows
+        ],
+    }

@@ -181,3 +181,32 @@ def decide(booking_id: int):
             "success",
         )
     return redirect(url_for("bookings.approvals"))
+
+
+@bp.get("/statements")
+@login_required
+def statements_page():
+    from bookings.statements import statement
+
+    month = request.args.get("month") or clock.now().strftime("%Y-%m")
+    try:
+        rows = statement(current_user, month[:7])
+    except InvalidInput as exc:
+        flash(exc.messages.get("month", exc.detail), "error")
+        month, rows = clock.now().strftime("%Y-%m"), statement(current_user, clock.now().strftime("%Y-%m"))
+    return render_template("bookings/statements.html", rows=rows, month=month[:7])
+
+
+@bp.get("/statements/<month>.csv")
+@login_required
+def statement_download(month: str):
+    from flask import Response
+
+    from bookings.statements import statement, statement_csv
+
+    body = statement_csv(statement(current_user, month[:7]), month[:7])
+    return Response(
+        body,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="atu-statement-{month[:7]}.csv"'},
+    )

@@ -333,6 +333,15 @@ def build_openapi() -> dict[str, Any]:
                 tag="catalogue",
             ),
         },
+        "/bookings/{booking_id}/check-in": {
+            "post": _op(
+                "Check in to the current session (from 15 minutes before its start)",
+                _ok("Checked in") | _problems(401, 404, 409, 422),
+                auth=True,
+                tag="bookings",
+                params=[_path_param("booking_id"), _query("occurrence_id", {"type": "integer"})],
+            ),
+        },
         "/statements": {
             "get": _op(
                 "Monthly settlement per pair of universities: bookings, hours, nights, amounts (managers, admins)",

@@ -202,3 +202,15 @@ def get_statement():
             for r in rows
         ],
     }
+
+
+@bp.post("/bookings/<id:booking_id>/check-in")
+def check_in(booking_id: int):
+    user = require_api_user()
+    occurrence = services.check_in(user, booking_id, occurrence_id=_query_id("occurrence_id"), now=clock.now())
+    db.session.commit()
+    return {
+        "booking_id": booking_id,
+        "occurrence_id": occurrence.id,
+        "checked_in_at": occurrence.checked_in_at.isoformat() if occurrence.checked_in_at else None,
+    }

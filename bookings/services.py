@@ -483,6 +483,59 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
     return booking
 
 
+CHECK_IN_OPENS = timedelta(minutes=15)
+
+
+def check_in(actor: User, booking_id: int, *, occurrence_id: int | None, now: datetime) -> Occurrence:
+    """Check in to a session: from 15 minutes before its start until it ends."""
+    booking = get_booking(actor, booking_id)
+    if not booking.resource.check_in_required:
+        raise InvalidInput({"booking": "this resource does not use check-in"})
+    if booking.status != Status.CONFIRMED:
+        raise Conflict(f"This booking is {booking.status}; only confirmed bookings are checked in.")
+    candidates = [o for o in booking.occurrences if o.active and (occurrence_id is None or o.id == occurrence_id)]
+    current = next((o for o in candidates if o.start_at - CHECK_IN_OPENS <= now < o.end_at), None)
+    if current is None:
+        raise Conflict("Check-in opens 15 minutes before the session and closes when it ends.")
+    if current.checked_in_at is None:
+        current.checked_in_at = now
+        _audit(booking, actor, "checked_in", occurrence=current.id)
+    db.session.flush()
+    return current
+
+
+def release_no_shows(*, now: datetime) -> list[Occurrence]:
+    """Free sessions of check-in resources nobody checked in to within the grace minutes."""
+    candidates = db.session.scalars(
+        select(Occurrence)
+        .join(Resource, Resource.id == Occurrence.resource_id)
+        .where(
+            Resource.check_in_required.is_(True),
+            Occurrence.active.is_(True),
+            Occurrence.checked_in_at.is_(None),
+            Occurrence.start_at <= now,
+            Occurrence.end_at > now,
+        )
+    ).all()
+    released = []
+    for occurrence in candidates:
+        booking = occurrence.booking
+        if booking.status != Status.CONFIRMED:
+            continue
+        if occurrence.start_at + timedelta(minutes=booking.resource.no_show_minutes) > now:
+            continue
+        occurrence.active = False
+        occurrence.cancelled_at = now
+        occurrence.sequence += 1
+        _refresh_status(booking)
+        booking.updated_at = utcnow()
+        _audit(booking, None, "no_show", occurrence=occurrence.id)
+        db.session.flush()
+        notify_booking(booking, "released", now=now, only_requester=True)
+        released.append(occurrence)
+    return released
+
+
 def expire_pending(*, now: datetime) -> list[Booking]:
     """Reject pending requests not decided within their resource's deadline, freeing their units."""
     pending = db.session.scalars(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from app import clock
-from bookings.services import expire_pending
+from bookings.services import expire_pending, release_no_shows
 
 
 def expire_pending_requests() -> str:
     expired = expire_pending(now=clock.now())
     return f"{len(expired)} pending request(s) expired"
+
+
+def release_no_show_sessions() -> str:
+    return f"{len(release_no_shows(now=clock.now()))} session(s) released"

@@ -19,7 +19,17 @@ from calendars.zones import to_local
 from notifications.models import OutboxMessage
 
 MAX_BACKOFF = timedelta(hours=12)
-EVENTS = ("requested", "confirmed", "approved", "rejected", "expired", "cancelled", "rescheduled", "reminder")
+EVENTS = (
+    "requested",
+    "confirmed",
+    "approved",
+    "rejected",
+    "expired",
+    "cancelled",
+    "rescheduled",
+    "reminder",
+    "released",
+)
 REMINDER_AHEAD = timedelta(hours=24)
 
 
@@ -33,6 +43,7 @@ def _subject(event: str, title: str) -> str:
         "cancelled": _("Booking cancelled: %(title)s", title=title),
         "rescheduled": _("Booking changed: %(title)s", title=title),
         "reminder": _("Reminder: %(title)s", title=title),
+        "released": _("Released, nobody checked in: %(title)s", title=title),
     }
     return subjects[event]
 

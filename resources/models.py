@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -117,6 +118,9 @@ class Resource(db.Model):
     max_advance_days: Mapped[int | None] = mapped_column(Integer)
     # Partner universities' own window (e.g. 7 days where the owners have 21); NULL = the same window.
     partner_max_advance_days: Mapped[int | None] = mapped_column(Integer)
+    # With check-in, a session not checked in within `no_show_minutes` of its start is released.
+    check_in_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    no_show_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     allow_partners: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     min_duration_minutes: Mapped[int | None] = mapped_column(Integer)
     max_duration_minutes: Mapped[int | None] = mapped_column(Integer)

@@ -41,6 +41,8 @@ class ResourceFields(StrictInput):
     max_advance_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     partner_max_advance_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     allow_partners: bool | None = None
+    check_in_required: bool | None = None
+    no_show_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
     min_duration_minutes: Annotated[Minutes, Field(ge=1)] | None = None
     max_duration_minutes: Annotated[Minutes, Field(ge=1)] | None = None
     # Shape only; the service checks weekdays, times and overlaps for API and forms alike.
@@ -122,6 +124,8 @@ def resource_json(resource: Resource) -> dict[str, Any]:
         "max_advance_days": resource.max_advance_days,
         "partner_max_advance_days": resource.partner_max_advance_days,
         "allow_partners": resource.allow_partners,
+        "check_in_required": resource.check_in_required,
+        "no_show_minutes": resource.no_show_minutes,
         "min_duration_minutes": resource.min_duration_minutes,
         "max_duration_minutes": resource.max_duration_minutes,
         "opening_hours": resource.opening_hours,

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "description_en": "",
     "active": True,
     "allow_partners": True,
+    "check_in_required": False,
+    "no_show_minutes": 15,
 }
 # Fields that may be cleared with null; every other field must keep a value.
 NULLABLE = {
@@ -69,6 +71,8 @@ SIMPLE_FIELDS = (
     "max_advance_days",
     "partner_max_advance_days",
     "allow_partners",
+    "check_in_required",
+    "no_show_minutes",
     "min_duration_minutes",
     "max_duration_minutes",
     "opening_hours",

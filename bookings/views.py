@@ -137,7 +137,13 @@ def mine():
 
     feeds = [feed_json(feed, token, base_url()) for feed, token in calendars.list_feeds(current_user)]
     return render_template(
-        "bookings/mine.html", upcoming=upcoming, past=past, now=now, cancel_form=CancelForm(), feeds=feeds
+        "bookings/mine.html",
+        upcoming=upcoming,
+        past=past,
+        now=now,
+        cancel_form=CancelForm(),
+        feeds=feeds,
+        check_in_opens=services.CHECK_IN_OPENS,
     )
 
 
@@ -210,3 +216,56 @@ def statement_download(month: str):
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="atu-statement-{month[:7]}.csv"'},
     )
+
+
+@bp.post("/bookings/<id:booking_id>/check-in")
+@login_required
+def check_in_page(booking_id: int):
+    from app.errors import Conflict
+
+    occurrence = request.form.get("occurrence_id", "")
+    try:
+        services.check_in(
+            current_user, booking_id, occurrence_id=int(occurrence) if occurrence.isdigit() else None, now=clock.now()
+        )
+        db.session.commit()
+        flash(_("Checked in. Enjoy!"), "success")
+    except (Conflict, InvalidInput) as exc:
+        db.session.rollback()
+        flash(str(exc.detail), "error")
+    return redirect(url_for("bookings.mine"))
+
+
+@bp.post("/resources/<id:resource_id>/authorizations")
+@login_required
+def grant_authorization_page(resource_id: int):
+    from datetime import date, time
+
+    from calendars.zones import to_utc
+
+    resource = catalogue.managed_resource(current_user, resource_id)
+    expires = request.form.get("expires", "")
+    try:
+        expires_at = (
+            to_utc(datetime.combine(date.fromisoformat(expires), time(23, 59, 59)), resource.timezone)
+            if expires
+            else None
+        )
+        catalogue.grant_authorization(
+            current_user, resource_id, email=request.form.get("email", "")[:254], expires_at=expires_at
+        )
+        db.session.commit()
+        flash(_("Authorised."), "success")
+    except (InvalidInput, ValueError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "detail", str(exc)), "error")
+    return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
+
+
+@bp.post("/resources/<id:resource_id>/authorizations/<id:authorization_id>/revoke")
+@login_required
+def revoke_authorization_page(resource_id: int, authorization_id: int):
+    catalogue.revoke_authorization(current_user, resource_id, authorization_id)
+    db.session.commit()
+    flash(_("Authorisation withdrawn."), "success")
+    return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")

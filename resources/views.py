@@ -79,6 +79,9 @@ def detail_context(resource) -> dict:
     manages = services.can_manage(_viewer(), resource.institution_id)
     return {
         "imports": list_imports(_viewer(), resource.id) if manages else [],
+        "authorizations": services.list_authorizations(_viewer(), resource.id)
+        if manages and resource.requires_authorization
+        else [],
         "resource": resource,
         "blocks": services.list_blocks(_viewer(), resource.id, start=now)[:20],
         "can_manage": services.can_manage(_viewer(), resource.institution_id),

@@ -43,3 +43,37 @@ def test_checked_in_sessions_are_kept(app, runner, api, court):
 def test_resources_without_check_in(api, make_resource):
     booking = api.book(make_resource(), "2026-11-10T18:00", "2026-11-10T19:00")
     assert api.post(f"/api/v1/bookings/{booking['id']}/check-in").status_code == 422
+
+
+def test_check_in_button_on_my_bookings(app, client, auth, make_user, api_for, court):
+    from tests.conftest import ENGLISH
+
+    user = make_user("UVT")
+    booking = api_for(user).book(court, "2026-11-10T18:00", "2026-11-10T19:00")
+    auth.login(user.email)
+    assert ">Check in<" not in client.get("/bookings", headers=ENGLISH).text  # too early
+    app.config["CLOCK_NOW"] = datetime(2026, 11, 10, 15, 50, tzinfo=UTC)
+    assert ">Check in<" in client.get("/bookings", headers=ENGLISH).text
+    client.post(f"/bookings/{booking['id']}/check-in", data={})
+    assert "checked in" in client.get("/bookings", headers=ENGLISH).text
+
+
+def test_authorisations_page_for_managers(client, auth, make_user, make_resource, api_for):
+    from tests.conftest import ENGLISH
+
+    sem = make_resource("UPT", "equipment", requires_authorization=True, name="SEM")
+    trainee = make_user("UVT", email="trainee@uvt.example.org")
+    auth.login(make_user("UPT", "manager").email)
+    client.post(
+        f"/resources/{sem.id}/authorizations", data={"email": "trainee@uvt.example.org", "expires": "2027-06-30"}
+    )
+    page = client.get(f"/resources/{sem.id}", headers=ENGLISH).text
+    assert "trainee@uvt.example.org" in page and "Authorised users" in page
+    api_for(trainee).book(sem, "2026-11-10T10:00", "2026-11-10T11:00")
+    client.post(f"/resources/{sem.id}/authorizations", data={"email": "nobody@x.example.org"})
+    assert (
+        client.post(
+            f"/resources/{sem.id}/authorizations", data={"email": "x@y.example.org", "expires": "junk"}
+        ).status_code
+        == 302
+    )

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from accounts.schemas import TokenRequest
-from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision
+from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision, WaitlistJoin
 from calendars.schemas import FeedCreate, ImportCreate
 from resources.schemas import BlockCreate, ResourceCreate, ResourceFields, SiteCreate
 
@@ -342,6 +342,34 @@ def build_openapi() -> dict[str, Any]:
                 params=[_path_param("booking_id"), _query("occurrence_id", {"type": "integer"})],
             ),
         },
+        "/waitlist": {
+            "post": _op(
+                "Wait for a taken slot: when it frees, a two-hour hold is offered by mail",
+                _ok("Entry", None, "201") | _problems(400, 401, 403, 404, 422),
+                body="WaitlistJoin",
+                auth=True,
+                tag="bookings",
+            ),
+            "get": _op("My waitlist entries", _ok("Entries") | _problems(401), auth=True, tag="bookings"),
+        },
+        "/waitlist/{entry_id}": {
+            "delete": _op(
+                "Leave the waitlist",
+                {"204": {"description": "Left"}} | _problems(401, 404),
+                auth=True,
+                params=[_path_param("entry_id")],
+                tag="bookings",
+            ),
+        },
+        "/bookings/{booking_id}/accept": {
+            "post": _op(
+                "Accept a hold offered from the waitlist",
+                _ok("Booking", REF["Booking"]) | _problems(401, 404, 409),
+                auth=True,
+                params=[_path_param("booking_id")],
+                tag="bookings",
+            ),
+        },
         "/statements": {
             "get": _op(
                 "Monthly settlement per pair of universities: bookings, hours, nights, amounts (managers, admins)",
@@ -430,6 +458,7 @@ def build_openapi() -> dict[str, Any]:
         AuthorizationCreate,
         FeedCreate,
         ImportCreate,
+        WaitlistJoin,
     ):
         schema = _schema_of(model)
         schemas.update(schema.pop("$defs", {}))

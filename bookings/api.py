@@ -214,3 +214,41 @@ def check_in(booking_id: int):
         "occurrence_id": occurrence.id,
         "checked_in_at": occurrence.checked_in_at.isoformat() if occurrence.checked_in_at else None,
     }
+
+
+@bp.post("/waitlist")
+def join_waitlist():
+    from bookings.schemas import WaitlistJoin, waitlist_json
+    from bookings.waitlist import join_waitlist as join
+
+    user = require_api_user()
+    data = parse_json(WaitlistJoin, request.get_data())
+    entry = join(user, **data.model_dump(), now=clock.now())
+    db.session.commit()
+    return waitlist_json(entry), 201
+
+
+@bp.get("/waitlist")
+def list_waitlist():
+    from bookings.schemas import waitlist_json
+    from bookings.waitlist import list_waitlist as entries
+
+    return {"items": [waitlist_json(e) for e in entries(require_api_user())]}
+
+
+@bp.delete("/waitlist/<id:entry_id>")
+def leave_waitlist(entry_id: int):
+    from bookings.waitlist import leave_waitlist as leave
+
+    leave(require_api_user(), entry_id)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/bookings/<id:booking_id>/accept")
+def accept_hold(booking_id: int):
+    from bookings.waitlist import accept_hold as accept
+
+    booking = accept(require_api_user(), booking_id, now=clock.now())
+    db.session.commit()
+    return booking_json(booking)

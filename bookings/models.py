@@ -61,6 +61,8 @@ class Booking(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # Set on a hold offered from the waitlist: the requester must accept before this instant.
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
@@ -118,3 +120,28 @@ class AuditEntry(db.Model):
 
     actor: Mapped[User | None] = relationship()
     booking: Mapped[Booking] = relationship()
+
+
+class WaitlistEntry(db.Model):
+    """Someone waiting for a taken slot; when it frees, the first in line is offered a timed hold."""
+
+    __tablename__ = "waitlist"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'offered', 'booked', 'lapsed', 'cancelled')", name="status"),
+        Index("ix_waitlist_resource_status", "resource_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    units: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+
+    resource: Mapped[Resource] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(lazy="joined")

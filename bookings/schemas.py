@@ -103,6 +103,7 @@ def booking_json(booking: Booking) -> dict[str, Any]:
             "institution": booking.requester.institution.code,
         },
         "decision_reason": booking.decision_reason or None,
+        "hold_until": booking.hold_until.isoformat() if booking.hold_until else None,
         "created_at": booking.created_at.isoformat(),
         "updated_at": booking.updated_at.isoformat(),
     }
@@ -146,4 +147,26 @@ def _resource_brief(resource: Resource) -> dict[str, Any]:
         "institution": resource.institution.code,
         "capacity": resource.capacity,
         "units": resource.units,
+    }
+
+
+class WaitlistJoin(StrictInput):
+    resource_id: Id
+    start: When
+    end: When
+    title: text(200, 1)  # type: ignore[valid-type]
+    units: Annotated[int, Field(ge=1, le=10_000)] = 1
+
+
+def waitlist_json(entry) -> dict[str, Any]:
+    tz = entry.resource.timezone
+    return {
+        "id": entry.id,
+        "resource_id": entry.resource_id,
+        "start": isoformat_local(entry.start_at, tz),
+        "end": isoformat_local(entry.end_at, tz),
+        "title": entry.title,
+        "units": entry.units,
+        "status": entry.status,
+        "hold_booking_id": entry.hold_booking_id,
     }

@@ -313,7 +313,13 @@ def list_bookings(
 def list_approvals(actor: User) -> list[Booking]:
     if actor.role == Role.MEMBER:
         raise PermissionDenied("Only managers and admins decide requests.")
-    query = select(Booking).join(Resource, Resource.id == Booking.resource_id).where(Booking.status == Status.PENDING)
+    query = (
+        select(Booking)
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(
+            Booking.status == Status.PENDING, Booking.hold_until.is_(None)
+        )  # holds await the requester, not a manager
+    )
     if actor.role == Role.MANAGER:
         query = query.where(Resource.institution_id == actor.institution_id)
     return list(db.session.scalars(query.order_by(Booking.created_at, Booking.id)))
@@ -539,7 +545,9 @@ def release_no_shows(*, now: datetime) -> list[Occurrence]:
 def expire_pending(*, now: datetime) -> list[Booking]:
     """Reject pending requests not decided within their resource's deadline, freeing their units."""
     pending = db.session.scalars(
-        select(Booking).where(Booking.status == Status.PENDING).order_by(Booking.created_at, Booking.id)
+        select(Booking)
+        .where(Booking.status == Status.PENDING, Booking.hold_until.is_(None))
+        .order_by(Booking.created_at, Booking.id)
     ).all()
     expired = []
     for booking in pending:

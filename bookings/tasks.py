@@ -13,3 +13,10 @@ def expire_pending_requests() -> str:
 
 def release_no_show_sessions() -> str:
     return f"{len(release_no_shows(now=clock.now()))} session(s) released"
+
+
+def waitlist_offers() -> str:
+    from bookings.waitlist import offer_freed_slots
+
+    offered, lapsed = offer_freed_slots(now=clock.now())
+    return f"{offered} hold(s) offered, {lapsed} lapsed"

@@ -14,6 +14,7 @@ from app.extensions import db
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm
 from bookings.models import Status
+from bookings.waitlist import list_waitlist
 from calendars.zones import to_local
 from resources import services as catalogue
 from resources.models import Kind
@@ -144,6 +145,7 @@ def mine():
         cancel_form=CancelForm(),
         feeds=feeds,
         check_in_opens=services.CHECK_IN_OPENS,
+        waitlist=list_waitlist(current_user),
     )
 
 
@@ -269,3 +271,56 @@ def revoke_authorization_page(resource_id: int, authorization_id: int):
     db.session.commit()
     flash(_("Authorisation withdrawn."), "success")
     return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
+
+
+@bp.post("/resources/<id:resource_id>/waitlist")
+@login_required
+def join_waitlist_page(resource_id: int):
+    from bookings.waitlist import join_waitlist
+
+    resource = catalogue.get_resource(current_user, resource_id)
+    form = BookingForm()
+    is_dorm = resource.kind == Kind.DORM
+    if form.validate_for(is_dorm):
+        try:
+            join_waitlist(
+                current_user,
+                resource_id=resource.id,
+                title=form.title.data,
+                units=form.units.data or 1,
+                now=clock.now(),
+                **_booking_values(form, is_dorm),
+            )
+            db.session.commit()
+            flash(_("You are on the waitlist; if the time frees up, it is held for you and you get a mail."), "success")
+            return redirect(url_for("bookings.mine") + "#waitlist")
+        except (InvalidInput, PermissionDenied) as exc:
+            db.session.rollback()
+            flash(str(exc.detail), "error")
+    return redirect(url_for("resources.detail", resource_id=resource_id))
+
+
+@bp.post("/bookings/<id:booking_id>/accept")
+@login_required
+def accept_hold_page(booking_id: int):
+    from app.errors import Conflict
+    from bookings.waitlist import accept_hold
+
+    try:
+        accept_hold(current_user, booking_id, now=clock.now())
+        db.session.commit()
+        flash(_("The held time is yours."), "success")
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc.detail), "error")
+    return redirect(url_for("bookings.mine"))
+
+
+@bp.post("/waitlist/<id:entry_id>/leave")
+@login_required
+def leave_waitlist_page(entry_id: int):
+    from bookings.waitlist import leave_waitlist
+
+    leave_waitlist(current_user, entry_id)
+    db.session.commit()
+    return redirect(url_for("bookings.mine") + "#waitlist")

@@ -29,6 +29,7 @@ EVENTS = (
     "rescheduled",
     "reminder",
     "released",
+    "offered",
 )
 REMINDER_AHEAD = timedelta(hours=24)
 
@@ -44,6 +45,7 @@ def _subject(event: str, title: str) -> str:
         "rescheduled": _("Booking changed: %(title)s", title=title),
         "reminder": _("Reminder: %(title)s", title=title),
         "released": _("Released, nobody checked in: %(title)s", title=title),
+        "offered": _("A slot you waited for is free, held for you for two hours: %(title)s", title=title),
     }
     return subjects[event]
 

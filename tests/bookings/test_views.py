@@ -51,7 +51,8 @@ def test_conflict_is_explained_with_one_click_alternatives(client, signed_in, ma
     refused = book(client, lab, title="Al doilea")
     assert refused.status_code == 409
     assert "already booked" in refused.text
-    buttons = re.findall(r'name="start_time" value="(\d\d:\d\d)">', refused.text)
+    suggestions = refused.text.split('class="suggestions"', 1)[1]
+    buttons = re.findall(r'name="start_time" value="(\d\d:\d\d)">', suggestions)
     assert buttons[0] == "12:00"
     accepted = book(client, lab, title="Al doilea", start_time="12:00", end_time="14:00")
     assert accepted.status_code == 302

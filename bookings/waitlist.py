@@ -1,0 +1,161 @@
+"""The waitlist: join a taken slot; when it frees, the first in line gets a timed hold and a mail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from accounts.models import User
+from app.errors import Conflict, InvalidInput, NotFound
+from app.extensions import db
+from bookings.conflicts import find_clashes, linked_ids, lock_resources
+from bookings.intervals import Span
+from bookings.models import Booking, Occurrence, Status, WaitlistEntry
+from bookings.services import (
+    _audit,
+    _check_access,
+    _new_uid,
+    get_booking,
+    needs_approval,
+    plan_spans,
+    price_of,
+    requester_class,
+)
+from notifications.services import notify_booking
+from resources.services import get_resource
+
+HOLD = timedelta(hours=2)
+
+
+def join_waitlist(
+    user: User,
+    *,
+    resource_id: int,
+    start: datetime | date,
+    end: datetime | date,
+    title: str,
+    units: int = 1,
+    now: datetime,
+) -> WaitlistEntry:
+    resource = get_resource(user, resource_id)
+    _check_access(user, resource, now)
+    span = plan_spans(resource, start, end, units, None).spans[0]
+    if span.start <= now:
+        raise InvalidInput({"start": "the slot has already started"})
+    entry = WaitlistEntry(
+        resource_id=resource.id, user=user, start_at=span.start, end_at=span.end, units=units, title=title
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def list_waitlist(user: User) -> list[WaitlistEntry]:
+    return list(
+        db.session.scalars(
+            select(WaitlistEntry).where(WaitlistEntry.user_id == user.id).order_by(WaitlistEntry.start_at)
+        )
+    )
+
+
+def leave_waitlist(user: User, entry_id: int) -> WaitlistEntry:
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.user_id != user.id:
+        raise NotFound(f"No waitlist entry {entry_id}.")
+    if entry.status in ("waiting", "offered"):
+        entry.status = "cancelled"
+    db.session.flush()
+    return entry
+
+
+def accept_hold(user: User, booking_id: int, *, now: datetime) -> Booking:
+    """Take an offered hold: confirmed at once, or an ordinary request where approval is needed."""
+    booking = get_booking(user, booking_id)
+    if booking.requester_id != user.id or booking.hold_until is None or booking.status != Status.PENDING:
+        raise Conflict("There is no hold to accept on this booking.")
+    if booking.hold_until <= now:
+        raise Conflict("The hold has lapsed.")
+    booking.hold_until = None
+    booking.created_at = now  # an approval deadline, if any, counts from acceptance
+    if not needs_approval(user, booking.resource):
+        booking.status = Status.CONFIRMED.value
+    for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)):
+        entry.status = "booked"
+    _audit(booking, user, "hold_accepted")
+    db.session.flush()
+    notify_booking(booking, "confirmed" if booking.status == Status.CONFIRMED else "requested", now=now)
+    return booking
+
+
+def _lapse_holds(now: datetime) -> int:
+    lapsed = db.session.scalars(
+        select(Booking).where(
+            Booking.status == Status.PENDING, Booking.hold_until.is_not(None), Booking.hold_until <= now
+        )
+    ).all()
+    for booking in lapsed:
+        booking.status = Status.REJECTED.value
+        booking.decision_reason = "The hold from the waitlist was not accepted in time."
+        for occurrence in booking.occurrences:
+            occurrence.sequence += 1
+            if occurrence.active:
+                occurrence.active, occurrence.cancelled_at = False, now
+        for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)):
+            entry.status = "lapsed"
+        _audit(booking, None, "hold_lapsed")
+    db.session.flush()
+    return len(lapsed)
+
+
+def offer_freed_slots(*, now: datetime) -> tuple[int, int]:
+    """Lapse unaccepted holds, then offer each freed slot to the first in line. Returns (offered, lapsed)."""
+    lapsed = _lapse_holds(now)
+    waiting = db.session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.status == "waiting")
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+    ).all()
+    offered = 0
+    for entry in waiting:
+        if entry.start_at <= now:
+            entry.status = "lapsed"
+            continue
+        resource = entry.resource
+        lock_resources([resource.id, *linked_ids(resource.id)])
+        span = Span(entry.start_at, entry.end_at, entry.units)
+        if find_clashes(resource, [span], requester=entry.user, now=now):
+            continue
+        klass = requester_class(entry.user, resource)
+        hold = Booking(
+            resource=resource,
+            requester=entry.user,
+            title=entry.title,
+            units=entry.units,
+            status=Status.PENDING.value,
+            price_amount=price_of(resource, klass, [span], entry.units, None),
+            currency=resource.currency,
+            requester_class=klass,
+            created_at=now,
+            hold_until=now + HOLD,
+        )
+        hold.occurrences = [
+            Occurrence(
+                resource_id=resource.id,
+                start_at=span.start,
+                end_at=span.end,
+                units=entry.units,
+                exclusive=resource.units == 1,
+                active=True,
+                uid=_new_uid(),
+            )
+        ]
+        db.session.add(hold)
+        db.session.flush()
+        entry.status, entry.offered_at, entry.hold_booking_id = "offered", now, hold.id
+        _audit(hold, None, "hold_offered", waitlist_entry=entry.id)
+        db.session.flush()
+        notify_booking(hold, "offered", now=now, only_requester=True)
+        db.session.commit()  # each offer on its own: the lock is released for the next resource
+        offered += 1
+    return offered, lapsed

@@ -34,7 +34,7 @@ class Job:
 def jobs() -> dict[str, Job]:
     from bookings.tasks import expire_pending_requests, release_no_show_sessions, waitlist_offers
     from calendars.tasks import import_feeds
-    from notifications.tasks import send_mail, send_reminders
+    from notifications.tasks import purge, send_mail, send_reminders
 
     found = [
         Job("expire-pending", expire_pending_requests, 5, "Reject requests not decided within their deadline"),
@@ -42,6 +42,7 @@ def jobs() -> dict[str, Job]:
         Job("waitlist", waitlist_offers, 5, "Offer freed slots to the first in line; lapse unaccepted holds"),
         Job("import-feeds", import_feeds, 60, "Refresh external iCal feeds imported as busy time"),
         Job("send-mail", send_mail, 1, "Send queued mail by SMTP, retrying with backoff"),
+        Job("purge", purge, 24 * 60, "Delete sent mail, old job claims and long-revoked feeds"),
         Job("reminders", send_reminders, 15, "Queue a reminder 24 hours before each confirmed booking"),
     ]
     return {job.name: job for job in found}

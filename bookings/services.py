@@ -466,6 +466,27 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     return {"moved": {"occurrence": target.id, "from": before, "to": [span.start.isoformat(), span.end.isoformat()]}}
 
 
+# Reasons that can arise after a request was made; time-based ones (notice, window) were checked when it was.
+LATER_REASONS = {"blocked", "imported", "linked", "overlap"}
+
+
+def current_clashes(booking: Booking) -> list[Clash]:
+    """What a pending request clashes with now, its own units set aside (shown on /approvals)."""
+    spans = [Span(o.start_at, o.end_at, o.units) for o in booking.occurrences if o.active]
+    if not spans:
+        return []
+    # "now" is the first start, so notice and window rules (already met when requested) do not count again.
+    found = find_clashes(
+        booking.resource,
+        spans,
+        requester=booking.requester,
+        now=min(s.start for s in spans),
+        exclude_booking_id=booking.id,
+        manages=True,
+    )
+    return [c for c in found if c.reason in LATER_REASONS]
+
+
 def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str = "", now: datetime) -> Booking:
     booking = db.session.get(Booking, booking_id)
     if booking is None or not may_see_booking(actor, booking):
@@ -474,6 +495,12 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
         raise PermissionDenied("Only a manager of the owning university (or an admin) decides requests.")
     if booking.status != Status.PENDING:
         raise Conflict(f"This booking is {booking.status}, not pending.")
+    if approve:
+        lock_resources([booking.resource_id, *linked_ids(booking.resource_id)])
+        clashes = current_clashes(booking)
+        if clashes:
+            # Something arrived since the request (a block, an imported busy time): say so, approve nothing.
+            raise BookingConflict(clashes, booking.resource)
     booking.status = Status.CONFIRMED.value if approve else Status.REJECTED.value
     booking.decided_by_id = actor.id
     booking.decision_reason = reason

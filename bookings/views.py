@@ -169,7 +169,8 @@ def cancel(booking_id: int):
 @login_required
 def approvals():
     pending = services.list_approvals(current_user)
-    return render_template("bookings/approvals.html", pending=pending, form=DecisionForm())
+    clashes = {b.id: services.current_clashes(b) for b in pending}
+    return render_template("bookings/approvals.html", pending=pending, form=DecisionForm(), clashes=clashes)
 
 
 @bp.post("/approvals/<id:booking_id>")
@@ -178,9 +179,14 @@ def decide(booking_id: int):
     form = DecisionForm()
     if form.validate_on_submit():
         approve = bool(form.approve.data)
-        booking = services.decide_booking(
-            current_user, booking_id, approve=approve, reason=form.reason.data or "", now=clock.now()
-        )
+        try:
+            booking = services.decide_booking(
+                current_user, booking_id, approve=approve, reason=form.reason.data or "", now=clock.now()
+            )
+        except services.BookingConflict as exc:
+            db.session.rollback()
+            flash(_("Not approved: %(detail)s", detail=exc.detail), "error")
+            return redirect(url_for("bookings.approvals"))
         db.session.commit()
         flash(
             _("Approved: %(title)s.", title=booking.title)

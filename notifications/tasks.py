@@ -13,3 +13,26 @@ def send_mail() -> str:
 
 def send_reminders() -> str:
     return f"{queue_reminders(now=clock.now())} reminder(s) queued"
+
+
+def purge() -> str:
+    """Housekeeping: sent mail and job claims past their use, and calendar feeds revoked long ago.
+
+    Cancelled events leave the feeds by query once their 30-day grace ends, so no feed item is stored to purge.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from app.extensions import db
+    from calendars.models import CalendarFeed
+    from notifications.models import JobRun, OutboxMessage
+
+    def deleted(statement) -> int:
+        return db.session.execute(statement).rowcount  # type: ignore[attr-defined]  # a CursorResult for DELETE
+
+    now = clock.now()
+    mail = deleted(delete(OutboxMessage).where(OutboxMessage.sent_at < now - timedelta(days=90)))
+    runs = deleted(delete(JobRun).where(JobRun.slot < now - timedelta(days=30)))
+    feeds = deleted(delete(CalendarFeed).where(CalendarFeed.revoked_at < now - timedelta(days=90)))
+    return f"purged {mail} sent mail(s), {runs} job run(s), {feeds} revoked feed(s)"

@@ -246,3 +246,22 @@ def test_search_free_from_to_excludes_booked_resources(api, make_resource):
         "/api/v1/resources", query_string={"free_from": f"{D}T12:00", "free_to": f"{D}T13:00"}
     ).get_json()
     assert later["total"] == 2
+
+
+def test_a_block_added_after_the_request_is_shown_and_stops_approval(
+    api_for, make_user, umft_manager, make_resource, client, auth
+):
+    aula = make_resource("UMFT", "room", approval="all")
+    request = api_for(make_user("UPT")).book(aula, f"{D}T10:00", f"{D}T12:00")
+    manager = api_for(umft_manager)
+    manager.post(
+        f"/api/v1/resources/{aula.id}/blocks", {"start": f"{D}T11:00", "end": f"{D}T13:00", "reason": "Avarie"}
+    )
+    refused = manager.post(f"/api/v1/bookings/{request['id']}/approve")
+    assert refused.status_code == 409 and refused.get_json()["conflicts"][0]["reason"] == "blocked"
+    auth.login(umft_manager.email)
+    page = client.get("/approvals", headers={"Accept-Language": "en"}).text
+    assert "Clashes now" in page and "Avarie" in page
+    assert (
+        manager.post(f"/api/v1/bookings/{request['id']}/reject", {"reason": "Sala e în reparații"}).status_code == 200
+    )

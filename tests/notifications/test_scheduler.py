@@ -50,3 +50,30 @@ def test_two_scheduler_processes_never_run_a_job_twice(app, database):
     assert sorted(ran) == sorted(jobs()) and sorted(skipped) == sorted(jobs())  # each job once, in one process
     per_job = db.session.execute(select(JobRun.job, func.count()).group_by(JobRun.job)).all()
     assert sorted(per_job) == sorted((name, 1) for name in jobs())
+
+
+def test_purge_removes_only_what_is_past_its_use(app, runner, make_user):
+    from calendars.models import CalendarFeed
+    from notifications.models import OutboxMessage
+
+    now = app.config["CLOCK_NOW"]
+    user = make_user()
+    db.session.add_all(
+        [
+            OutboxMessage(
+                kind="x", to_email="a@b.example.org", subject="s", body="b", sent_at=now - timedelta(days=91)
+            ),
+            OutboxMessage(
+                kind="x", to_email="a@b.example.org", subject="s", body="b", sent_at=now - timedelta(days=89)
+            ),
+            OutboxMessage(kind="x", to_email="a@b.example.org", subject="s", body="b"),  # unsent: kept
+            CalendarFeed(user=user, scope="mine", nonce="n1", token_hash="h1", revoked_at=now - timedelta(days=91)),
+            CalendarFeed(user=user, scope="mine", nonce="n2", token_hash="h2"),
+            JobRun(job="send-mail", slot=now - timedelta(days=31), holder="old"),
+        ]
+    )
+    db.session.commit()
+    result = runner.invoke(args=["jobs", "run", "purge"])
+    assert "purged 1 sent mail(s), 1 job run(s), 1 revoked feed(s)" in result.output
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+    assert db.session.scalar(select(func.count(CalendarFeed.id))) == 1

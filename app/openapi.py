@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from accounts.schemas import TokenRequest
-from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision, WaitlistJoin
+from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision, EventCreate, WaitlistJoin
 from calendars.schemas import FeedCreate, ImportCreate
 from resources.schemas import BlockCreate, ResourceCreate, ResourceFields, SiteCreate
 
@@ -370,6 +370,30 @@ def build_openapi() -> dict[str, Any]:
                 tag="bookings",
             ),
         },
+        "/events": {
+            "post": _op(
+                "Book a set of resources across universities as one event: all or nothing (dry_run previews)",
+                _ok("Event", None, "201") | _problems(400, 401, 403, 404, 409, 422),
+                body="EventCreate",
+                auth=True,
+                tag="events",
+            ),
+        },
+        "/events/{event_id}": {
+            "get": _op(
+                "An event with its bookings",
+                _ok("Event") | _problems(404),
+                params=[_path_param("event_id")],
+                tag="events",
+            ),
+            "delete": _op(
+                "Cancel every item of the event at once",
+                _ok("Event") | _problems(401, 404, 409),
+                auth=True,
+                params=[_path_param("event_id")],
+                tag="events",
+            ),
+        },
         "/statements": {
             "get": _op(
                 "Monthly settlement per pair of universities: bookings, hours, nights, amounts (managers, admins)",
@@ -459,6 +483,7 @@ def build_openapi() -> dict[str, Any]:
         FeedCreate,
         ImportCreate,
         WaitlistJoin,
+        EventCreate,
     ):
         schema = _schema_of(model)
         schemas.update(schema.pop("$defs", {}))

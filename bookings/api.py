@@ -252,3 +252,44 @@ def accept_hold(booking_id: int):
     booking = accept(require_api_user(), booking_id, now=clock.now())
     db.session.commit()
     return booking_json(booking)
+
+
+@bp.post("/events")
+def create_event():
+    from bookings.events import Item, Preview
+    from bookings.events import create_event as create
+    from bookings.schemas import EventCreate, event_json
+
+    user = require_api_user()
+    data = parse_json(EventCreate, request.get_data())
+    result = create(
+        user,
+        title=data.title,
+        description=data.description,
+        visibility=data.visibility,
+        dry_run=data.dry_run,
+        items=[Item(**item.model_dump()) for item in data.items],
+        now=clock.now(),
+    )
+    if isinstance(result, Preview):
+        return {"dry_run": True, "items": result.items}
+    db.session.commit()
+    return event_json(result), 201
+
+
+@bp.get("/events/<id:event_id>")
+def get_event(event_id: int):
+    from bookings.events import get_event as get
+    from bookings.schemas import event_json
+
+    return event_json(get(current_api_user(), event_id))
+
+
+@bp.delete("/events/<id:event_id>")
+def cancel_event(event_id: int):
+    from bookings.events import cancel_event as cancel
+    from bookings.schemas import event_json
+
+    event = cancel(require_api_user(), event_id, now=clock.now())
+    db.session.commit()
+    return event_json(event)

@@ -37,6 +37,28 @@ class Status(enum.StrEnum):
 HOLDING = (Status.PENDING.value, Status.CONFIRMED.value)
 
 
+class Event(db.Model):
+    """A joint event: a set of bookings across resources and universities, booked all or nothing."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("visibility IN ('public', 'alliance')", name="visibility"),
+        CheckConstraint("status IN ('active', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(20), default="alliance")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    organiser: Mapped[User] = relationship(lazy="joined")
+    bookings: Mapped[list[Booking]] = relationship(back_populates="event", order_by="Booking.id")
+
+
 class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
@@ -61,6 +83,7 @@ class Booking(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), index=True)
     # Set on a hold offered from the waitlist: the requester must accept before this instant.
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -68,6 +91,7 @@ class Booking(db.Model):
 
     resource: Mapped[Resource] = relationship(lazy="joined")
     requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="joined")
+    event: Mapped[Event | None] = relationship(back_populates="bookings")
     occurrences: Mapped[list[Occurrence]] = relationship(
         back_populates="booking", order_by="Occurrence.start_at", cascade="all, delete-orphan"
     )

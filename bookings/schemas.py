@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, WithJsonSchema
 
@@ -169,4 +169,32 @@ def waitlist_json(entry) -> dict[str, Any]:
         "units": entry.units,
         "status": entry.status,
         "hold_booking_id": entry.hold_booking_id,
+    }
+
+
+class EventItemIn(StrictInput):
+    resource_id: Id
+    start: When
+    end: When
+    units: Annotated[int, Field(ge=1, le=10_000)] = 1
+    recurrence: text(500) | None = None  # type: ignore[valid-type]
+
+
+class EventCreate(StrictInput):
+    title: text(200, 1)  # type: ignore[valid-type]
+    description: text(5000) = ""  # type: ignore[valid-type]
+    visibility: Literal["public", "alliance"] = "alliance"
+    dry_run: bool = False
+    items: Annotated[list[EventItemIn], Field(min_length=1, max_length=100)]
+
+
+def event_json(event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "title": event.title,
+        "description": event.description,
+        "visibility": event.visibility,
+        "status": event.status,
+        "organiser": event.organiser.email,
+        "items": [booking_json(b) for b in event.bookings],
     }

@@ -232,6 +232,7 @@ def create_booking(
         requester_class=klass,
         project_code=project_code,
         idempotency_key=idempotency_key,
+        event_id=event_id,
         # Requested "now" by the business clock, which also decides when a pending request expires.
         created_at=now,
     )

@@ -192,3 +192,37 @@ def test_linked_hall_and_courts_under_contention(server, tokens, make_resource):
     won = {o.resource_id for o in active_spans([hall.id, court_a.id, court_b.id])}
     assert won in ({hall.id}, {court_a.id, court_b.id}, {court_a.id}, {court_b.id})
     assert statuses.count(201) == len(won)
+
+
+def _post_event(base: str, token: str, body: dict) -> int:
+    return _post(f"{base}/api/v1/events", token, body)
+
+
+def test_concurrent_events_never_deadlock_or_half_book(server, tokens, make_resource):
+    room_a, room_b = make_resource(kind="room"), make_resource(kind="room")
+    requests = []
+    for i, token in enumerate(tokens[:8]):
+        order = [room_a, room_b] if i % 2 else [room_b, room_a]  # opposite orders would deadlock without sorting
+        requests.append(
+            (
+                token,
+                {
+                    "title": f"event {i}",
+                    "items": [
+                        {"resource_id": r.id, "start": "2026-11-11T09:00", "end": "2026-11-11T12:00"} for r in order
+                    ],
+                },
+            )
+        )
+    barrier = threading.Barrier(len(requests))
+
+    def send(item):
+        token, body = item
+        barrier.wait()
+        return _post_event(server, token, body)
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        statuses = list(pool.map(send, requests))
+    assert sorted(statuses) == [201] + [409] * (len(requests) - 1), statuses
+    won = active_spans([room_a.id, room_b.id])
+    assert len(won) == 2 and len({o.booking.event_id for o in won}) == 1  # both rooms, one event

@@ -49,8 +49,12 @@ def normalise_email(email: str) -> str:
         raise InvalidInput({"email": str(exc)}) from exc
 
 
+def find_institution(code: str) -> Institution | None:
+    return db.session.scalar(select(Institution).where(Institution.code == code.upper()))
+
+
 def get_institution(code: str) -> Institution:
-    institution = db.session.scalar(select(Institution).where(Institution.code == code.upper()))
+    institution = find_institution(code)
     if institution is None:
         raise NotFound(f"No institution with code {code!r}.")
     return institution
@@ -79,7 +83,7 @@ def create_user(
     if errors:
         raise InvalidInput(errors)
     email = normalise_email(email)
-    institution = db.session.scalar(select(Institution).where(Institution.code == institution_code.upper()))
+    institution = find_institution(institution_code)
     if institution is None:
         raise InvalidInput({"institution": f"unknown institution {institution_code!r}"})
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:

@@ -17,9 +17,9 @@ from sqlalchemy import select, update
 
 from accounts.models import Role, User
 from app.extensions import db
-from bookings.intervals import Span, overlaps, peak_units, saturated, widen
+from bookings.intervals import Span, clashes_with_buffer, overlaps, saturated, units_free, widen
 from bookings.models import Booking, Occurrence
-from calendars.zones import zone
+from calendars.zones import to_utc, zone
 from resources.hours import is_within_opening_hours
 from resources.models import Authorization, Block, Resource, resource_links
 
@@ -141,7 +141,7 @@ def is_authorized(user: User, resource: Resource, now: datetime) -> bool:
 
 
 def _describe(occurrence: Occurrence, viewer: User | None, manages: bool) -> dict[str, Any]:
-    booking = db.session.get(Booking, occurrence.booking_id)
+    booking = occurrence.booking
     if booking is not None and viewer is not None and (manages or booking.requester_id == viewer.id):
         return {"type": "booking", "booking_id": booking.id, "title": booking.title, "status": booking.status}
     return {"type": "booking"}
@@ -239,10 +239,8 @@ def _check_span(
                 + [{"type": "block", "resource_id": b.resource_id, "reason": b.reason} for b in linked_blocks],
             )
     existing = active_occurrences([resource.id], *window, exclude_booking_id=exclude_booking_id)
-    # Each existing occupation is widened by the buffer, then units are summed instant by instant.
-    occupied = [Span(*widen(o.start_at, o.end_at, resource.buffer_minutes), o.units) for o in existing]
-    occupied += [Span(*widen(s.start, s.end, resource.buffer_minutes), s.units) for s in accepted]
-    free = resource.units - peak_units(occupied, span.start, span.end)
+    held = [Span(o.start_at, o.end_at, o.units) for o in existing] + list(accepted)
+    free = units_free(resource.units, held, span, resource.buffer_minutes)
     if free < span.units:
         detail = REASONS["overlap"] if resource.units == 1 else f"{max(free, 0)} of {resource.units} units free"
         return Clash(span.start, span.end, "overlap", detail, [_describe(o, requester, manages) for o in existing])
@@ -258,8 +256,6 @@ def _week_start(moment: datetime, tz_name: str) -> datetime:
 def _quota_clashes(
     resource: Resource, spans: Sequence[Span], requester: User, exclude_booking_id: int | None
 ) -> list[Clash]:
-    from calendars.zones import to_utc
-
     limit = timedelta(hours=resource.quota_hours_per_week or 0)
     by_week: dict[datetime, list[Span]] = defaultdict(list)
     for span in spans:
@@ -354,19 +350,13 @@ def free_among(resources: Sequence[Resource], spans: dict[int, Span], *, now: da
     free = []
     for resource in candidates:
         span = spans[resource.id]
-        window = widen(span.start, span.end, resource.buffer_minutes)
         if any(overlaps(b.start_at, b.end_at, span.start, span.end) for b in blocks_by_resource[resource.id]):
             continue
         linked = links[resource.id]
         if any(overlaps(b.start_at, b.end_at, span.start, span.end) for i in linked for b in blocks_by_resource[i]):
             continue
-        if any(overlaps(o.start, o.end, *window) for i in linked for o in occurrences[i]):
+        if any(clashes_with_buffer(span, o, resource.buffer_minutes) for i in linked for o in occurrences[i]):
             continue
-        occupied = [Span(*widen(o.start, o.end, resource.buffer_minutes), o.units) for o in occurrences[resource.id]]
-        if resource.units - peak_units(occupied, span.start, span.end) >= span.units:
+        if units_free(resource.units, occurrences[resource.id], span, resource.buffer_minutes) >= span.units:
             free.append(resource)
     return free
-
-
-def overlapping(a: Span, b: Span) -> bool:
-    return overlaps(a.start, a.end, b.start, b.end)

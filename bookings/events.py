@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from accounts.models import Role, User
 from app.errors import Conflict, NotFound
 from app.extensions import db
@@ -128,7 +126,3 @@ def cancel_event(actor: User, event_id: int, *, now: datetime) -> Event:
     event.status = "cancelled"
     db.session.flush()
     return event
-
-
-def list_events(viewer: User) -> list[Event]:
-    return list(db.session.scalars(select(Event).where(Event.organiser_id == viewer.id).order_by(Event.id)))

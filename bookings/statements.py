@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from accounts.models import Institution, Role, User
 from app.errors import InvalidInput, PermissionDenied
@@ -60,6 +60,7 @@ def statement(actor: User, month: str) -> list[StatementRow]:
         .join(owner, owner.id == Resource.institution_id)
         .join(User, User.id == Booking.requester_id)
         .join(user_inst, user_inst.id == User.institution_id)
+        .options(selectinload(Booking.occurrences))  # each booking's total is shared among its occurrences
         .where(
             Booking.status == Status.CONFIRMED,
             Occurrence.active.is_(True),

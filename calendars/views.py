@@ -50,7 +50,7 @@ def private_feed(token: str):
 @login_required
 def booking_file(booking_id: int):
     booking = bookings.get_booking(current_user, booking_id)
-    body = services.booking_ics(current_user, booking, base_url())
+    body = services.booking_ics(booking, base_url())
     response = Response(
         body,
         content_type="text/calendar; charset=utf-8; method="

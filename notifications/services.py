@@ -85,7 +85,7 @@ def notify_booking(booking: Booking, event: str, *, now: datetime, only_requeste
     if event not in EVENTS:
         raise ValueError(event)
     base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000/"
-    ics = booking_ics(booking.requester, booking, base).decode()
+    ics = booking_ics(booking, base).decode()
     method = "CANCEL" if booking.status in ("cancelled", "rejected") else "REQUEST"
     messages = []
     for user in [booking.requester] if only_requester else recipients(booking):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, delete, false, func, insert, or_, select, true
 
 from accounts.models import Institution, Role, User
+from accounts.services import find_institution
 from app import clock
 from app.database import utcnow
 from app.errors import InvalidInput, NotFound, PermissionDenied
@@ -233,7 +234,7 @@ def filter_free(
 
 
 def _institution_by_code(code: str) -> Institution:
-    institution = db.session.scalar(select(Institution).where(Institution.code == code.upper()))
+    institution = find_institution(code)
     if institution is None:
         raise InvalidInput({"institution": f"unknown institution {code!r}; use UVT, UPT, UMFT or USVT"})
     return institution

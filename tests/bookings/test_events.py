@@ -119,3 +119,18 @@ def test_bad_event_input(api, make_resource):
         ).status_code
         == 422
     )
+
+
+def test_alliance_events_are_hidden_from_anonymous_visitors(client, api_for, make_user, make_resource):
+    organiser = api_for(make_user("UVT"))
+    room = make_resource("UPT", "room")
+    public = organiser.post(
+        "/api/v1/events",
+        {"title": "Deschis", "visibility": "public", "items": items((room, f"{D}T09:00", f"{D}T10:00"))},
+    ).get_json()
+    internal = organiser.post(
+        "/api/v1/events", {"title": "Intern", "items": items((room, f"{D}T11:00", f"{D}T12:00"))}
+    ).get_json()
+    assert client.get(f"/api/v1/events/{public['id']}").status_code == 200
+    assert client.get(f"/api/v1/events/{internal['id']}").status_code == 404
+    assert organiser.get(f"/api/v1/events/{internal['id']}").status_code == 200

@@ -265,3 +265,11 @@ def test_a_block_added_after_the_request_is_shown_and_stops_approval(
     assert (
         manager.post(f"/api/v1/bookings/{request['id']}/reject", {"reason": "Sala e în reparații"}).status_code == 200
     )
+
+
+def test_listing_by_status(api, make_resource):
+    lab, aula = make_resource(), make_resource(kind="room", approval="all")
+    confirmed = api.book(lab, f"{D}T10:00", f"{D}T11:00")
+    pending = api.book(aula, f"{D}T10:00", f"{D}T11:00")
+    assert [b["id"] for b in api.get("/api/v1/bookings?status=pending").get_json()["items"]] == [pending["id"]]
+    assert [b["id"] for b in api.get("/api/v1/bookings?status=confirmed").get_json()["items"]] == [confirmed["id"]]

@@ -12,7 +12,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from accounts.schemas import TokenRequest
-from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision, EventCreate, WaitlistJoin
+from bookings.schemas import (
+    AuthorizationCreate,
+    BookingCreate,
+    BookingUpdate,
+    Decision,
+    EventCreate,
+    EventPatch,
+    WaitlistJoin,
+)
 from calendars.schemas import FeedCreate, ImportCreate
 from resources.schemas import BlockCreate, ResourceCreate, ResourceFields, SiteCreate
 
@@ -371,8 +379,15 @@ def build_openapi() -> dict[str, Any]:
             ),
         },
         "/events": {
+            "get": _op(
+                "Events that have not ended (public ones for everyone, alliance ones for members); mine=1: those I organise",
+                _ok("Events") | _problems(401),
+                params=[_query("mine", {"type": "boolean"}, "only the events I organise, past ones included")],
+                tag="events",
+            ),
             "post": _op(
-                "Book a set of resources across universities as one event: all or nothing (dry_run previews)",
+                "Book a set of resources across universities as one event: all or nothing (dry_run previews). "
+                "A 409 lists each failing item (index) with its clashes and suggestions",
                 _ok("Event", None, "201") | _problems(400, 401, 403, 404, 409, 422),
                 body="EventCreate",
                 auth=True,
@@ -381,14 +396,24 @@ def build_openapi() -> dict[str, Any]:
         },
         "/events/{event_id}": {
             "get": _op(
-                "An event with its bookings",
+                "An event: organisers see each item as a booking, others the programme (where and when)",
                 _ok("Event") | _problems(404),
+                params=[_path_param("event_id")],
+                tag="events",
+            ),
+            "patch": _op(
+                "Change an event as one all-or-nothing step: remove items (booking ids), move the rest by "
+                "shift_days whole days, add items, change title, description, visibility or co-organisers. "
+                "Requesters, managers and co-organisers are told; dry_run previews",
+                _ok("Event") | _problems(400, 401, 403, 404, 409, 422),
+                body="EventPatch",
+                auth=True,
                 params=[_path_param("event_id")],
                 tag="events",
             ),
             "delete": _op(
                 "Cancel every item of the event at once",
-                _ok("Event") | _problems(401, 404, 409),
+                _ok("Event") | _problems(401, 403, 404, 409),
                 auth=True,
                 params=[_path_param("event_id")],
                 tag="events",
@@ -484,6 +509,7 @@ def build_openapi() -> dict[str, Any]:
         ImportCreate,
         WaitlistJoin,
         EventCreate,
+        EventPatch,
     ):
         schema = _schema_of(model)
         schemas.update(schema.pop("$defs", {}))

@@ -254,9 +254,25 @@ def accept_hold(booking_id: int):
     return booking_json(booking)
 
 
+def _items(raw) -> list:
+    from bookings.events import Item
+
+    return [Item(**item.model_dump()) for item in raw]
+
+
+@bp.get("/events")
+def list_events():
+    from bookings.events import list_events as events
+    from bookings.schemas import event_json
+
+    viewer = current_api_user()
+    mine = request.args.get("mine") in ("1", "true")
+    return {"items": [event_json(e, viewer) for e in events(viewer, now=clock.now(), mine=mine)]}
+
+
 @bp.post("/events")
 def create_event():
-    from bookings.events import Item, Preview
+    from bookings.events import Preview
     from bookings.events import create_event as create
     from bookings.schemas import EventCreate, event_json
 
@@ -267,14 +283,15 @@ def create_event():
         title=data.title,
         description=data.description,
         visibility=data.visibility,
+        organisers=data.organisers,
         dry_run=data.dry_run,
-        items=[Item(**item.model_dump()) for item in data.items],
+        items=_items(data.items),
         now=clock.now(),
     )
     if isinstance(result, Preview):
         return {"dry_run": True, "items": result.items}
     db.session.commit()
-    return event_json(result), 201
+    return event_json(result, user), 201
 
 
 @bp.get("/events/<id:event_id>")
@@ -282,7 +299,35 @@ def get_event(event_id: int):
     from bookings.events import get_event as get
     from bookings.schemas import event_json
 
-    return event_json(get(current_api_user(), event_id))
+    viewer = current_api_user()
+    return event_json(get(viewer, event_id), viewer)
+
+
+@bp.patch("/events/<id:event_id>")
+def change_event(event_id: int):
+    from bookings.events import Preview
+    from bookings.events import change_event as change
+    from bookings.schemas import EventPatch, event_json
+
+    user = require_api_user()
+    data = parse_json(EventPatch, request.get_data())
+    result = change(
+        user,
+        event_id,
+        now=clock.now(),
+        title=data.title,
+        description=data.description,
+        visibility=data.visibility,
+        organisers=data.organisers,
+        add=_items(data.add),
+        remove=data.remove,
+        shift_days=data.shift_days,
+        dry_run=data.dry_run,
+    )
+    if isinstance(result, Preview):
+        return {"dry_run": True, "items": result.items}
+    db.session.commit()
+    return event_json(result, user)
 
 
 @bp.delete("/events/<id:event_id>")
@@ -290,6 +335,7 @@ def cancel_event(event_id: int):
     from bookings.events import cancel_event as cancel
     from bookings.schemas import event_json
 
-    event = cancel(require_api_user(), event_id, now=clock.now())
+    user = require_api_user()
+    event = cancel(user, event_id, now=clock.now())
     db.session.commit()
-    return event_json(event)
+    return event_json(event, user)

@@ -1,17 +1,41 @@
-"""Joint events: many bookings across resources and universities, booked all or nothing."""
+"""Joint events: many bookings across resources and universities, booked and changed all or nothing.
+
+Every change (create, add or remove items, move by days, cancel) first locks every resource it
+touches, and their linked resources, as one set in id order (`lock_resources`), so two events
+competing for the same rooms queue instead of deadlocking; then it applies each item under the
+rules of a single booking and keeps the result only if every item succeeded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from accounts.models import Role, User
-from app.errors import Conflict, NotFound
+from app.database import utcnow
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from bookings.conflicts import linked_ids, lock_resources
-from bookings.models import HOLDING, Booking, Event
-from bookings.services import BookingConflict, cancel_booking, create_booking, get_resource
+from bookings.conflicts import find_clashes, linked_ids, lock_resources, note_longest
+from bookings.intervals import Span
+from bookings.models import HOLDING, AuditEntry, Booking, Event
+from bookings.recurrence import RecurrenceError, shift_rule
+from bookings.services import (
+    BookingConflict,
+    _flush_or_conflict,
+    cancel_loaded,
+    create_booking,
+    get_resource,
+)
+from calendars.zones import NonexistentLocalTime, isoformat_local, to_local, to_utc
+from notifications.services import notify_booking, notify_event
+from resources.models import Kind
+from resources.services import can_manage
+
+MAX_SHIFT_DAYS = 366
 
 
 @dataclass
@@ -21,35 +45,140 @@ class Item:
     end: datetime | date
     units: int = 1
     recurrence: str | None = None
+    title: str | None = None  # the session's own name ("Opening keynote"); the event's title if empty
 
 
 @dataclass
 class ItemConflict:
-    index: int
+    """An item that cannot be booked: `index` in the request's items, or `booking_id` of an item being moved."""
+
+    index: int | None
     resource_id: int
     error: BookingConflict
+    booking_id: int | None = None
 
 
 class EventConflict(Conflict):
-    """At least one item cannot be booked; nothing was booked."""
+    """At least one item cannot be booked; nothing was booked or changed."""
 
     title = "Event conflict"
 
     def __init__(self, failures: list[ItemConflict]):
         self.failures = failures
-        super().__init__(f"{len(failures)} item(s) cannot be booked; nothing was booked.")
+        super().__init__(f"{len(failures)} item(s) cannot be booked; nothing was booked or changed.")
 
     def problem_fields(self) -> dict[str, Any]:
-        return {
-            "items": [
-                {"index": f.index, "resource_id": f.resource_id, **f.error.problem_fields()} for f in self.failures
-            ]
-        }
+        items = []
+        for f in self.failures:
+            where = {"index": f.index} if f.booking_id is None else {"booking_id": f.booking_id}
+            items.append({**where, "resource_id": f.resource_id, **f.error.problem_fields()})
+        return {"items": items}
 
 
 @dataclass
 class Preview:
+    """What a dry run would have booked: one entry per item, nothing stored."""
+
     items: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- who may see and change ------------------------------------------------------------------
+
+
+def is_organiser(user: User | None, event: Event) -> bool:
+    if user is None:
+        return False
+    return user.role == Role.ADMIN or any(o.id == user.id for o in event.organisers())
+
+
+def get_event(viewer: User | None, event_id: int) -> Event:
+    """Public events are visible to anyone, alliance events to every signed-in member."""
+    event = db.session.get(Event, event_id)
+    if event is None or (event.visibility != "public" and viewer is None):
+        raise NotFound(f"No event {event_id}.")
+    return event
+
+
+def _organised(actor: User, event_id: int) -> Event:
+    event = get_event(actor, event_id)
+    if not is_organiser(actor, event):
+        raise PermissionDenied("Only the event's organisers may change it.")
+    if event.status == "cancelled":
+        raise Conflict("This event is cancelled.")
+    return event
+
+
+def _users_by_email(emails: Sequence[str], organiser: User) -> list[User]:
+    wanted = {e.strip().lower() for e in emails if e.strip()} - {organiser.email.lower()}
+    if not wanted:
+        return []
+    users = db.session.scalars(select(User).where(func.lower(User.email).in_(wanted), User.active.is_(True))).all()
+    missing = wanted - {u.email.lower() for u in users}
+    if missing:
+        raise InvalidInput({"organisers": f"no active account for {', '.join(sorted(missing))}"})
+    return sorted(users, key=lambda u: u.id)
+
+
+def list_events(viewer: User | None, *, now: datetime, mine: bool = False, limit: int = 100) -> list[Event]:
+    """Events that have not ended, soonest first: public ones for everyone, alliance ones for members;
+    with `mine`, the events the viewer organises (including past and cancelled ones)."""
+    from bookings.models import EventOrganiser, Occurrence
+
+    last_end = (
+        select(Occurrence.booking_id, func.max(Occurrence.end_at).label("end_at"))
+        .group_by(Occurrence.booking_id)
+        .subquery()
+    )
+    ends = (
+        select(Booking.event_id, func.max(last_end.c.end_at).label("end_at"), func.min(Booking.id).label("first"))
+        .join(last_end, last_end.c.booking_id == Booking.id)
+        .where(Booking.event_id.is_not(None))
+        .group_by(Booking.event_id)
+        .subquery()
+    )
+    query = select(Event).join(ends, ends.c.event_id == Event.id)
+    if mine:
+        if viewer is None:
+            return []
+        co = select(EventOrganiser.event_id).where(EventOrganiser.user_id == viewer.id)
+        query = query.where((Event.organiser_id == viewer.id) | Event.id.in_(co)).order_by(ends.c.end_at.desc())
+    else:
+        query = query.where(Event.status == "active", ends.c.end_at > now).order_by(ends.c.end_at)
+        if viewer is None:
+            query = query.where(Event.visibility == "public")
+    return list(db.session.scalars(query.limit(limit)).unique())
+
+
+# --- create ----------------------------------------------------------------------------------
+
+
+def _lock_for(resource_ids: set[int]) -> None:
+    involved = set(resource_ids)
+    for resource_id in resource_ids:
+        involved.update(linked_ids(resource_id))
+    lock_resources(involved)
+
+
+def _book_items(actor: User, event: Event, items: Sequence[Item], now: datetime) -> list[ItemConflict]:
+    failures: list[ItemConflict] = []
+    for index, item in enumerate(items):
+        try:
+            create_booking(
+                actor,
+                resource_id=item.resource_id,
+                start=item.start,
+                end=item.end,
+                title=item.title or event.title,
+                units=item.units,
+                recurrence=item.recurrence,
+                now=now,
+                event_id=event.id,
+            )
+        except BookingConflict as error:
+            failures.append(ItemConflict(index, item.resource_id, error))
+            if not db.session().in_transaction():  # the database's own backstop fired and rolled back
+                break
+    return failures
 
 
 def create_event(
@@ -60,69 +189,230 @@ def create_event(
     now: datetime,
     description: str = "",
     visibility: str = "alliance",
+    organisers: Sequence[str] = (),
     dry_run: bool = False,
 ) -> Event | Preview:
     """Lock every resource involved (one sorted set, so concurrent events cannot deadlock), book each
     item under the usual rules, and keep all of it only if every item could be booked."""
     resources = [get_resource(organiser, item.resource_id) for item in items]
-    involved = {r.id for r in resources}
-    for resource in resources:
-        involved.update(linked_ids(resource.id))
-    lock_resources(involved)
+    co_organisers = _users_by_email(organisers, organiser)
+    _lock_for({r.id for r in resources})
     event = Event(title=title, description=description, visibility=visibility, organiser=organiser)
+    event.co_organisers = co_organisers
     db.session.add(event)
     db.session.flush()
-    failures: list[ItemConflict] = []
-    booked: list[Booking] = []
-    for index, item in enumerate(items):
-        try:
-            booking, _ = create_booking(
-                organiser,
-                resource_id=item.resource_id,
-                start=item.start,
-                end=item.end,
-                title=title,
-                units=item.units,
-                recurrence=item.recurrence,
-                now=now,
-                event_id=event.id,
-            )
-            booked.append(booking)
-        except BookingConflict as error:
-            failures.append(ItemConflict(index, item.resource_id, error))
+    failures = _book_items(organiser, event, items, now)
     if failures:
         db.session.rollback()
         raise EventConflict(failures)
     if dry_run:
-        preview = Preview(
-            [
-                {"index": i, "resource_id": b.resource_id, "status": b.status, "price": float(b.price_amount)}
-                for i, b in enumerate(booked)
-            ]
-        )
+        preview = Preview([{"index": i, **_item_preview(b)} for i, b in enumerate(_holding(event))])
         db.session.rollback()
         return preview
+    notify_event(event, "event_created", [], now=now, actor=organiser)
     return event
 
 
-def get_event(viewer: User | None, event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None or (event.visibility != "public" and viewer is None):
-        raise NotFound(f"No event {event_id}.")
+def _holding(event: Event) -> list[Booking]:
+    db.session.refresh(event, ["bookings"])
+    return [b for b in event.bookings if b.status in HOLDING]
+
+
+def _item_preview(booking: Booking) -> dict[str, Any]:
+    active = [o for o in booking.occurrences if o.active]
+    tz = booking.resource.timezone
+    return {
+        "resource_id": booking.resource_id,
+        "title": booking.title,
+        "status": booking.status,
+        "price": float(booking.price_amount),
+        "start": isoformat_local(active[0].start_at, tz) if active else None,
+        "end": isoformat_local(active[-1].end_at, tz) if active else None,
+        "occurrences": len(active),
+    }
+
+
+# --- change ----------------------------------------------------------------------------------
+
+
+def _shift_spans(booking: Booking, days: int) -> list[tuple[Any, Span]]:
+    """Each active occurrence moved by whole local days: 10:00 stays 10:00 across a DST change."""
+    tz = booking.resource.timezone
+    moved = []
+    for occurrence in booking.occurrences:
+        if not occurrence.active:
+            continue
+        start = to_local(occurrence.start_at, tz).replace(tzinfo=None) + timedelta(days=days)
+        end = to_local(occurrence.end_at, tz).replace(tzinfo=None) + timedelta(days=days)
+        try:
+            span = Span(to_utc(start, tz), to_utc(end, tz), occurrence.units)
+        except NonexistentLocalTime as exc:
+            raise InvalidInput({"shift_days": f"{exc}; move this item on its own"}) from exc
+        moved.append((occurrence, span))
+    return moved
+
+
+def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -> list[ItemConflict]:
+    """Move every item by `days`, checked with the event's own old places set aside."""
+    plans = [(booking, _shift_spans(booking, days)) for booking in bookings]
+    rules = {}
+    for booking in bookings:
+        if booking.recurrence:
+            try:
+                rules[booking.id] = shift_rule(booking.recurrence, days)
+            except RecurrenceError as exc:
+                raise InvalidInput({"shift_days": f"booking {booking.id}: {exc}"}) from exc
+    for _, moves in plans:
+        for occurrence, _span in moves:
+            occurrence.active = False
+    db.session.flush()
+    failures: list[ItemConflict] = []
+    for booking, moves in plans:
+        resource = booking.resource
+        spans = [span for _, span in moves]
+        clashes = find_clashes(
+            resource, spans, requester=booking.requester, now=now, manages=can_manage(actor, resource.institution_id)
+        )
+        if clashes:
+            failures.append(ItemConflict(None, resource.id, BookingConflict(clashes, resource), booking.id))
+            continue
+        for occurrence, span in moves:
+            occurrence.start_at, occurrence.end_at = span.start, span.end
+            occurrence.active = True
+            occurrence.sequence += 1
+        if booking.id in rules:
+            booking.recurrence = rules[booking.id]
+        booking.updated_at = utcnow()
+        db.session.add(
+            AuditEntry(booking=booking, actor_id=actor.id, action="moved", details={"days": days}, at=utcnow())
+        )
+        note_longest(resource, spans)
+        try:
+            _flush_or_conflict(resource, spans)
+        except BookingConflict as error:  # the database's backstop fired; the session is rolled back
+            return [*failures, ItemConflict(None, resource.id, error, booking.id)]
+        notify_booking(booking, "rescheduled", now=now)
+    return failures
+
+
+def change_event(
+    actor: User,
+    event_id: int,
+    *,
+    now: datetime,
+    title: str | None = None,
+    description: str | None = None,
+    visibility: str | None = None,
+    organisers: Sequence[str] | None = None,
+    add: Sequence[Item] = (),
+    remove: Sequence[int] = (),
+    shift_days: int = 0,
+    dry_run: bool = False,
+) -> Event | Preview:
+    """Remove items, move the rest by whole days, add new items, and change the details, as one
+    all-or-nothing step; the requesters, the managers concerned and the co-organisers are told."""
+    event = _organised(actor, event_id)
+    if abs(shift_days) > MAX_SHIFT_DAYS:
+        raise InvalidInput({"shift_days": f"at most {MAX_SHIFT_DAYS} days either way"})
+    holding = {b.id: b for b in event.bookings if b.status in HOLDING}
+    unknown = sorted(set(remove) - holding.keys())
+    if unknown:
+        raise InvalidInput({"remove": f"not an active item of this event: {', '.join(map(str, unknown))}"})
+    if holding and not add and set(remove) >= holding.keys():
+        raise InvalidInput({"remove": "that would remove every item; cancel the event instead"})
+    new_resources = [get_resource(actor, item.resource_id) for item in add]
+    co_organisers = _users_by_email(organisers, event.organiser) if organisers is not None else None
+    if co_organisers is not None and actor.id != event.organiser_id and actor.role != Role.ADMIN:
+        raise PermissionDenied("Only the main organiser may change who organises the event.")
+
+    _lock_for({b.resource_id for b in holding.values()} | {r.id for r in new_resources})
+    lines: list[str] = []
+    for booking_id in remove:
+        booking = holding.pop(booking_id)
+        cancel_loaded(actor, booking, now=now)
+        lines.append(f"- {booking.title} ({booking.resource.name})")
+    failures = _shift(actor, list(holding.values()), shift_days, now) if shift_days else []
+    if not failures:
+        failures = _book_items(actor, event, add, now)
+    if failures:
+        db.session.rollback()
+        raise EventConflict(failures)
+    if shift_days:
+        lines.append(f"→ {shift_days:+d}")
+    lines += [f"+ {item.title or event.title}" for item in add]
+    if title is not None and title != event.title:
+        for booking in holding.values():
+            if booking.title == event.title:
+                booking.title = title
+        event.title = title
+    if description is not None:
+        event.description = description
+    if visibility is not None:
+        event.visibility = visibility
+    if co_organisers is not None:
+        event.co_organisers = co_organisers
+    event.updated_at = utcnow()
+    db.session.flush()
+    if dry_run:
+        preview = Preview([{"booking_id": b.id, **_item_preview(b)} for b in _holding(event)])
+        db.session.rollback()
+        return preview
+    notify_event(event, "event_changed", lines, now=now, actor=actor)
     return event
 
 
 def cancel_event(actor: User, event_id: int, *, now: datetime) -> Event:
-    """Cancel every item at once; the organiser or an admin may."""
-    event = get_event(actor, event_id)
-    if event.organiser_id != actor.id and actor.role != Role.ADMIN:
-        raise NotFound(f"No event {event_id}.")
-    if event.status == "cancelled":
-        raise Conflict("This event is already cancelled.")
-    lock_resources({b.resource_id for b in event.bookings})
+    """Cancel every item at once; the organisers or an admin may."""
+    event = _organised(actor, event_id)
+    _lock_for({b.resource_id for b in event.bookings})
     for booking in event.bookings:
         if booking.status in HOLDING:
-            cancel_booking(actor, booking.id, now=now)
+            cancel_loaded(actor, booking, now=now)
     event.status = "cancelled"
+    event.updated_at = utcnow()
     db.session.flush()
+    notify_event(event, "event_cancelled", [], now=now, actor=actor)
     return event
+
+
+# --- the programme ---------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    booking: Booking
+    start: datetime  # local to the resource
+    end: datetime
+    active: bool
+
+
+def programme(event: Event) -> tuple[list[tuple[date, list[Session]]], list[Booking]]:
+    """Sessions grouped by local day (rooms and equipment), and the accommodation (dorm items) apart."""
+    days: dict[date, list[Session]] = {}
+    stays = []
+    for booking in event.bookings:
+        if booking.resource.kind == Kind.DORM:
+            stays.append(booking)
+            continue
+        tz = booking.resource.timezone
+        for occurrence in booking.occurrences:
+            if not occurrence.active and event.status != "cancelled":
+                continue  # an item removed from the event, or a session cancelled on its own
+            start, end = to_local(occurrence.start_at, tz), to_local(occurrence.end_at, tz)
+            days.setdefault(start.date(), []).append(Session(booking, start, end, occurrence.active))
+    ordered = [
+        (day, sorted(sessions, key=lambda s: (s.start, s.booking.resource.name))) for day, sessions in days.items()
+    ]
+    return sorted(ordered, key=lambda pair: pair[0]), stays
+
+
+def event_dates(event: Event) -> tuple[date, date] | None:
+    spans = [
+        (to_local(o.start_at, b.resource.timezone).date(), to_local(o.end_at, b.resource.timezone).date())
+        for b in event.bookings
+        for o in b.occurrences
+        if o.active or event.status == "cancelled"
+    ]
+    if not spans:
+        return None
+    return min(s for s, _ in spans), max(e for _, e in spans)

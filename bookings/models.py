@@ -56,7 +56,20 @@ class Event(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     organiser: Mapped[User] = relationship(lazy="joined")
+    co_organisers: Mapped[list[User]] = relationship(secondary="event_organisers", order_by="User.id")
     bookings: Mapped[list[Booking]] = relationship(back_populates="event", order_by="Booking.id")
+
+    def organisers(self) -> list[User]:
+        return [self.organiser, *[u for u in self.co_organisers if u.id != self.organiser_id]]
+
+
+class EventOrganiser(db.Model):
+    """Co-organisers: people besides the organiser who may change the event."""
+
+    __tablename__ = "event_organisers"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class Booking(db.Model):

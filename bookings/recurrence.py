@@ -95,3 +95,30 @@ def expand(rule: str, local_start: datetime, local_end: datetime, tz_name: str) 
         except ValueError as exc:
             raise RecurrenceError(f"an occurrence falls outside the bookable years: {exc}") from exc
     return result
+
+
+_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def shift_rule(rule: str, days: int) -> str:
+    """The same rule for a series moved by `days`: weekdays and UNTIL move with it.
+
+    Monthly rules that name days of the month or ordinal weekdays ("the second Tuesday") have no
+    faithful shifted form, so they are refused rather than silently changed.
+    """
+    parts = _parts(rule)
+    if "BYMONTHDAY" in parts:
+        raise RecurrenceError("a rule with BYMONTHDAY cannot be moved by days; move its sessions one by one")
+    if "BYDAY" in parts:
+        codes = parts["BYDAY"].split(",")
+        if any(code not in _WEEKDAYS for code in codes):
+            raise RecurrenceError("a rule with ordinal weekdays cannot be moved by days; move its sessions one by one")
+        parts["BYDAY"] = ",".join(_WEEKDAYS[(_WEEKDAYS.index(code) + days) % 7] for code in codes)
+    if "UNTIL" in parts:
+        match = _UNTIL.match(parts["UNTIL"])
+        if not match:
+            raise RecurrenceError("UNTIL must look like 20270131 or 20270131T235959Z")
+        day, time, zulu = match.groups()
+        moved = (datetime.strptime(day, "%Y%m%d") + timedelta(days=days)).strftime("%Y%m%d")
+        parts["UNTIL"] = moved + (f"T{time}{zulu}" if time else "")
+    return ";".join(f"{k}={v}" for k, v in parts.items())

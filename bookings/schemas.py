@@ -178,23 +178,70 @@ class EventItemIn(StrictInput):
     end: When
     units: Annotated[int, Field(ge=1, le=10_000)] = 1
     recurrence: text(500) | None = None  # type: ignore[valid-type]
+    title: text(200) | None = None  # type: ignore[valid-type]
+
+
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
 class EventCreate(StrictInput):
     title: text(200, 1)  # type: ignore[valid-type]
     description: text(5000) = ""  # type: ignore[valid-type]
     visibility: Literal["public", "alliance"] = "alliance"
+    organisers: Annotated[list[Email], Field(max_length=20)] = []
     dry_run: bool = False
     items: Annotated[list[EventItemIn], Field(min_length=1, max_length=100)]
 
 
-def event_json(event) -> dict[str, Any]:
+class EventPatch(StrictInput):
+    title: text(200, 1) | None = None  # type: ignore[valid-type]
+    description: text(5000) | None = None  # type: ignore[valid-type]
+    visibility: Literal["public", "alliance"] | None = None
+    organisers: Annotated[list[Email], Field(max_length=20)] | None = None
+    add: Annotated[list[EventItemIn], Field(max_length=100)] = []
+    remove: Annotated[list[Id], Field(max_length=100)] = []
+    shift_days: Annotated[int, Field(ge=-366, le=366)] = 0
+    dry_run: bool = False
+
+
+def _public_item(booking: Booking) -> dict[str, Any]:
+    """What anyone who may see the event sees of an item: where and when, not who pays."""
+    resource = booking.resource
+    tz = resource.timezone
+    active = [o for o in booking.occurrences if o.active] or booking.occurrences
+    site = resource.site
     return {
+        "id": booking.id,
+        "resource_id": resource.id,
+        "resource_name": resource.name,
+        "kind": resource.kind,
+        "institution": resource.institution.code,
+        "location": ", ".join(p for p in (site.name if site else "", site.address if site else "") if p) or None,
+        "title": booking.title,
+        "status": booking.status,
+        "start": isoformat_local(active[0].start_at, tz),
+        "end": isoformat_local(active[-1].end_at, tz),
+        "occurrences": [occurrence_json(o, tz) for o in booking.occurrences],
+    }
+
+
+def event_json(event, viewer=None) -> dict[str, Any]:
+    """Organisers (and admins) see each item as a booking; everyone else sees the programme."""
+    from bookings.events import event_dates, is_organiser
+
+    organiser = is_organiser(viewer, event)
+    dates = event_dates(event)
+    body: dict[str, Any] = {
         "id": event.id,
         "title": event.title,
         "description": event.description,
         "visibility": event.visibility,
         "status": event.status,
-        "organiser": event.organiser.email,
-        "items": [booking_json(b) for b in event.bookings],
+        "organisers": [u.email for u in event.organisers()] if viewer is not None else [],
+        "first_day": dates[0].isoformat() if dates else None,
+        "last_day": dates[1].isoformat() if dates else None,
+        "items": [booking_json(b) if organiser else _public_item(b) for b in event.bookings],
     }
+    if event.visibility == "public":
+        body["public_feed"] = f"/calendars/events/{event.id}.ics"
+    return body

@@ -355,7 +355,16 @@ def cancel_booking(
     actor: User, booking_id: int, *, occurrence_id: int | None = None, following: bool = False, now: datetime
 ) -> Booking:
     """Cancel the whole booking, one occurrence, or one occurrence and all after it; the units free at once."""
-    booking = get_booking(actor, booking_id)
+    return cancel_loaded(
+        actor, get_booking(actor, booking_id), occurrence_id=occurrence_id, following=following, now=now
+    )
+
+
+def cancel_loaded(
+    actor: User, booking: Booking, *, occurrence_id: int | None = None, following: bool = False, now: datetime
+) -> Booking:
+    """`cancel_booking` for a booking the caller has already checked the actor may cancel."""
+    booking_id = booking.id
     if booking.status not in HOLDING:
         raise Conflict(f"This booking is already {booking.status}.")
     if occurrence_id is None:

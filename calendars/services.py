@@ -23,7 +23,7 @@ from app.extensions import db
 from bookings.models import Booking, Occurrence, Status
 from calendars.models import CalendarFeed
 from calendars.render import FeedEvent, render
-from resources.models import Resource, Site, Visibility
+from resources.models import Kind, Resource, Site, Visibility
 from resources.services import can_manage, get_resource
 
 # Cancelled and rejected occurrences stay in feeds (as STATUS:CANCELLED) this long, so clients
@@ -67,7 +67,9 @@ def _check_scope(user: User, scope: str) -> str:
         if institution is None or not can_manage(user, institution.id):
             raise PermissionDenied("Institution feeds are for that university's managers and the alliance's admins.")
     elif kind == "event":
-        raise InvalidInput({"scope": "event feeds arrive with joint events"})
+        from bookings.events import get_event
+
+        get_event(user, int(arg or 0))  # 404 if the user cannot see it
     return f"{kind}:{arg}" if arg else kind
 
 
@@ -134,6 +136,9 @@ class FeedQuery:
     query: Select
     titles_for: str  # "all" | "own" | "none"
     viewer_id: int | None
+    derive_uids: bool = False  # public copies get UIDs that cannot be linked to the private ones
+    event_id: int | None = None  # an event's programme: summaries name the event, URLs lead to its page
+    event_title: str = ""
 
 
 def _window(query: Select, now: datetime) -> Select:
@@ -185,6 +190,8 @@ def private_feed_query(feed: CalendarFeed, now: datetime) -> FeedQuery:
         titles = "all" if can_manage(user, resource.institution_id) else "own"
         query = _base().where(Occurrence.resource_id == resource.id)
         return FeedQuery(f"feed:{feed.id}", f"ATU Facilities – {resource.name}", _window(query, now), titles, user.id)
+    if kind == "event":
+        return event_feed_query(user, int(arg or 0), now, key=f"feed:{feed.id}")
     institution = find_institution(arg or "")
     if institution is None or not can_manage(user, institution.id):
         raise NotFound("This feed is no longer available.")
@@ -197,7 +204,31 @@ def public_feed_query(resource_id: int, now: datetime) -> FeedQuery:
     if resource.visibility != Visibility.PUBLIC:
         raise NotFound(f"No resource {resource_id}.")
     query = _base().where(Occurrence.resource_id == resource.id)
-    return FeedQuery(f"public:{resource.id}", f"ATU Facilities – {resource.name}", _window(query, now), "none", None)
+    return FeedQuery(
+        f"public:{resource.id}", f"ATU Facilities – {resource.name}", _window(query, now), "none", None, True
+    )
+
+
+def event_feed_query(viewer: User | None, event_id: int, now: datetime, *, key: str | None = None) -> FeedQuery:
+    """An event's programme: its rooms and equipment sessions (guest beds are not programme).
+
+    Anonymous readers (`viewer` None, the public URL) only reach public events and get derived UIDs;
+    a member's private `event:ID` feed reaches alliance events too.
+    """
+    from bookings.events import get_event
+
+    event = get_event(viewer, event_id)
+    query = _base().where(Booking.event_id == event.id, Resource.kind != Kind.DORM)
+    return FeedQuery(
+        key or f"event:{event.id}",
+        f"{event.title} – ATU Facilities",
+        _window(query, now),
+        "all",
+        None,
+        derive_uids=viewer is None,
+        event_id=event.id,
+        event_title=event.title,
+    )
 
 
 def fingerprint(feed: FeedQuery) -> tuple[Any, ...]:
@@ -232,20 +263,23 @@ def feed_events(feed: FeedQuery, base_url: str) -> list[FeedEvent]:
     for row in db.session.execute(feed.query):
         own = row.requester_id == feed.viewer_id
         show_title = feed.titles_for == "all" or (feed.titles_for == "own" and own)
+        summary = row.title if show_title else PUBLIC_SUMMARY
+        url = f"{base_url}bookings#booking-{row.booking_id}" if show_title else f"{base_url}resources/{row.resource_id}"
+        if feed.event_id is not None:
+            summary = row.title if row.title == feed.event_title else f"{feed.event_title} – {row.title}"
+            url = f"{base_url}events/{feed.event_id}"
         events.append(
             FeedEvent(
-                uid=row.uid if feed.titles_for != "none" else public_uid(row.uid),
+                uid=public_uid(row.uid) if feed.derive_uids else row.uid,
                 start=row.start_at,
                 end=row.end_at,
                 tz=row.timezone,
-                summary=row.title if show_title else PUBLIC_SUMMARY,
+                summary=summary,
                 status=_status(row.active, row.status),
                 sequence=row.sequence,
                 modified=max(row.occurrence_updated, row.booking_updated),
                 location=_location(row.name, row.institution, row.site_name, row.address),
-                url=f"{base_url}bookings#booking-{row.booking_id}"
-                if show_title
-                else f"{base_url}resources/{row.resource_id}",
+                url=url,
             )
         )
     return events
@@ -289,7 +323,7 @@ def change_marker() -> tuple[Any, ...]:
 def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed:
     """The feed's bytes. A poll costs the global change marker when nothing changed anywhere, the
     feed's own fingerprint when something changed elsewhere, and a render only when its rows changed."""
-    key = (feed.key, feed.titles_for, feed.viewer_id, base_url, now.date())
+    key = (feed.key, feed.titles_for, feed.viewer_id, feed.derive_uids, feed.event_title, base_url, now.date())
     marker = change_marker()
     with _cache_lock:
         entry = _cache.get(key)

@@ -35,6 +35,15 @@ def public_feed(resource_id: int):
     return calendar_response(rendered.body, rendered.etag, rendered.last_modified, f"resource-{resource_id}.ics")
 
 
+@bp.get("/calendars/events/<id:event_id>.ics")
+def public_event_feed(event_id: int):
+    """A public event's programme, for attendees to subscribe to without an account."""
+    now = clock.now()
+    feed = services.event_feed_query(None, event_id, now)
+    rendered = services.rendered_feed(feed, base_url(), now)
+    return calendar_response(rendered.body, rendered.etag, rendered.last_modified, f"event-{event_id}.ics")
+
+
 @bp.get("/calendars/feeds/<token>.ics")
 def private_feed(token: str):
     feed = services.find_feed(token)

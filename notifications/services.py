@@ -108,6 +108,53 @@ def notify_booking(booking: Booking, event: str, *, now: datetime, only_requeste
     return messages
 
 
+EVENT_KINDS = ("event_created", "event_changed", "event_cancelled")
+
+
+def _event_subject(kind: str, title: str) -> str:
+    subjects = {
+        "event_created": _("You are an organiser of: %(title)s", title=title),
+        "event_changed": _("Event changed: %(title)s", title=title),
+        "event_cancelled": _("Event cancelled: %(title)s", title=title),
+    }
+    return subjects[kind]
+
+
+def notify_event(event, kind: str, changes: list[str], *, now: datetime, actor: User) -> list[OutboxMessage]:
+    """Tell the event's other organisers what changed (each booking's own mails tell the requester
+    and the managers of the resource); queued in the transaction of the change."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(kind)
+    base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000/"
+    messages = []
+    for user in event.organisers():
+        if user.id == actor.id or not user.active:
+            continue
+        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        with force_locale(locale):
+            lines = [_event_subject(kind, event.title), ""]
+            if changes:
+                lines += [*changes, ""]
+            lines += [
+                _("Changed by %(who)s.", who=actor.email),
+                f"{base}events/{event.id}",
+                "",
+                "ATU Facilities",
+            ]
+            message = OutboxMessage(
+                kind=kind,
+                to_email=user.email,
+                locale=locale,
+                subject=_event_subject(kind, event.title),
+                body="\n".join(lines),
+                next_attempt_at=now,
+            )
+        db.session.add(message)
+        messages.append(message)
+    db.session.flush()
+    return messages
+
+
 def send_due(*, now: datetime, limit: int = 200) -> tuple[int, int]:
     """Send what is due; a failure is retried later with exponential backoff. Returns (sent, failed)."""
     config = current_app.config

@@ -182,7 +182,7 @@ def test_revoke_regenerate_and_unknown_tokens(client, api, make_resource):
         ("resource:999999", 404),
         ("resource:abc", 422),
         ("everything", 422),
-        ("event:1", 422),
+        ("event:999999", 404),
         ("institution:XYZ", 422),
     ],
 )

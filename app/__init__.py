@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     import notifications.models  # noqa: F401  (the outbox table belongs to the schema)
     from accounts.views import bp as accounts_views
     from app.api import register_api
+    from bookings.event_views import bp as events_views
     from bookings.views import bp as bookings_views
     from calendars.views import bp as calendars_views
     from resources.views import bp as resources_views
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_views)
     app.register_blueprint(resources_views)
     app.register_blueprint(bookings_views)
+    app.register_blueprint(events_views)
     app.register_blueprint(calendars_views)
     register_api(app)
 

@@ -226,3 +226,56 @@ def test_concurrent_events_never_deadlock_or_half_book(server, tokens, make_reso
     assert sorted(statuses) == [201] + [409] * (len(requests) - 1), statuses
     won = active_spans([room_a.id, room_b.id])
     assert len(won) == 2 and len({o.booking.event_id for o in won}) == 1  # both rooms, one event
+
+
+def _patch(url: str, token: str, body: dict) -> int:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_concurrent_moves_onto_one_day_have_one_winner_and_never_half_move(server, tokens, make_resource):
+    room_a, room_b = make_resource(kind="room"), make_resource(kind="room")
+    events = []
+    for i, token in enumerate(tokens[:6]):
+        order = [room_a, room_b] if i % 2 else [room_b, room_a]
+        day = f"2026-11-{12 + i}"
+        body = {
+            "title": f"event {i}",
+            "items": [{"resource_id": r.id, "start": f"{day}T09:00", "end": f"{day}T12:00"} for r in order],
+        }
+        request = urllib.request.Request(
+            f"{server}/api/v1/events",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            events.append((token, json.loads(response.read())["id"], i))
+    barrier = threading.Barrier(len(events))
+
+    def move(item):
+        token, event_id, i = item
+        barrier.wait()
+        # Every event moves onto 18 November, where none of them is yet.
+        return _patch(f"{server}/api/v1/events/{event_id}", token, {"shift_days": 6 - i})
+
+    with ThreadPoolExecutor(max_workers=len(events)) as pool:
+        statuses = list(pool.map(move, events))
+    assert sorted(statuses) == [200] + [409] * (len(events) - 1), statuses
+    spans = active_spans([room_a.id, room_b.id])
+    assert len(spans) == 2 * len(events)
+    for event_id in {o.booking.event_id for o in spans}:
+        days = {o.start_at.date() for o in spans if o.booking.event_id == event_id}
+        assert len(days) == 1, "an event is never split across days"
+    for a, b in combinations(spans, 2):
+        if a.resource_id == b.resource_id:
+            assert a.end_at <= b.start_at or b.end_at <= a.start_at

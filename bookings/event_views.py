@@ -1,0 +1,363 @@
+"""Joint event pages: the list, the public or alliance programme, the organiser's builder and changes.
+
+Every page calls the same services as /api/v1/events (bookings.events).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from accounts.models import Institution
+from app import clock
+from app.errors import Conflict, InvalidInput, PermissionDenied
+from app.extensions import db
+from bookings import events as service
+from bookings.forms import EventDetailsForm, EventForm, EventItemsForm, EventShiftForm
+from calendars.views import base_url
+from resources.models import Kind, Resource
+from resources.services import visibility_clause
+
+bp = Blueprint("events", __name__)
+
+
+def _viewer():
+    return current_user if current_user.is_authenticated else None
+
+
+def resource_groups(viewer) -> list[tuple[str, list[Resource]]]:
+    """Every active resource the viewer may book, grouped by university, for the item rows."""
+    rows = db.session.scalars(
+        select(Resource)
+        .join(Institution, Institution.id == Resource.institution_id)
+        .where(Resource.active.is_(True), visibility_clause(viewer))
+        .order_by(Institution.code, Resource.kind, Resource.name)
+    ).all()
+    groups: dict[str, list[Resource]] = {}
+    for resource in rows:
+        groups.setdefault(resource.institution.code, []).append(resource)
+    return list(groups.items())
+
+
+def _rows_to_items(form_items, resources: dict[int, Resource]) -> tuple[list[service.Item], list[int]]:
+    """The filled rows as items (and which row each came from); a half-filled row gets field errors."""
+    items, rows = [], []
+    ok = True
+    for index, row in enumerate(form_items):
+        if row.is_empty():
+            continue
+        raw = row.resource_id.data
+        resource = resources.get(int(raw)) if str(raw).isdigit() else None
+        if resource is None:
+            row.resource_id.errors = [_("Choose a resource from the list.")]
+            ok = False
+            continue
+        if row.date.data is None:
+            row.date.errors = [_("This field is required.")]
+            ok = False
+            continue
+        if resource.kind == Kind.DORM:
+            nights = row.nights.data or 1
+            start: Any = row.date.data
+            end: Any = row.date.data + timedelta(days=nights)
+        else:
+            if row.start_time.data is None or row.end_time.data is None:
+                target = row.start_time if row.start_time.data is None else row.end_time
+                target.errors = [_("This field is required.")]
+                ok = False
+                continue
+            start = datetime.combine(row.date.data, row.start_time.data)
+            end = datetime.combine(row.date.data, row.end_time.data)
+        items.append(
+            service.Item(
+                resource_id=resource.id,
+                start=start,
+                end=end,
+                units=row.units.data or 1,
+                title=(row.title.data or "").strip() or None,
+            )
+        )
+        rows.append(index)
+    if not ok:
+        raise InvalidInput({"items": "some rows are incomplete"})
+    return items, rows
+
+
+def _emails(text: str | None) -> list[str]:
+    return [e.strip() for e in (text or "").replace(";", ",").split(",") if e.strip()]
+
+
+def _availability(
+    build, items: list[service.Item], rows: list[int]
+) -> tuple[dict[int, dict[str, Any]], service.Preview | None]:
+    """Per row: what a dry run says. Rows that fail show their clashes; the others are tried again
+    without them, so each row says whether it would be confirmed or need approval."""
+    result: dict[int, dict[str, Any]] = {}
+    try:
+        preview = build(items, dry_run=True)
+    except service.EventConflict as exc:
+        db.session.rollback()
+        failed = {f.index: f for f in exc.failures if f.index is not None}
+        for index, failure in failed.items():
+            result[rows[index]] = {"conflict": failure.error}
+        rest = [(i, item) for i, item in enumerate(items) if i not in failed]
+        if rest:
+            try:
+                partial = build([item for _, item in rest], dry_run=True)
+            except service.EventConflict:
+                db.session.rollback()
+            else:
+                for (i, _item), entry in zip(rest, partial.items, strict=True):
+                    result[rows[i]] = {"preview": entry}
+        return result, None
+    for i, entry in enumerate(preview.items):
+        result[rows[i]] = {"preview": entry}
+    return result, preview
+
+
+def _resource_map(groups) -> dict[int, Resource]:
+    return {r.id: r for _, resources in groups for r in resources}
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@bp.get("/events")
+def index():
+    viewer = _viewer()
+    now = clock.now()
+    upcoming = service.list_events(viewer, now=now)
+    mine = service.list_events(viewer, now=now, mine=True) if viewer else []
+    return render_template("events/index.html", upcoming=upcoming, mine=mine, dates=service.event_dates)
+
+
+@bp.get("/events/<id:event_id>")
+def detail(event_id: int):
+    viewer = _viewer()
+    event = service.get_event(viewer, event_id)
+    days, stays = service.programme(event)
+    organiser = service.is_organiser(viewer, event)
+    public_feed = url_for("calendars.public_event_feed", event_id=event.id) if event.visibility == "public" else None
+    return render_template(
+        "events/detail.html",
+        event=event,
+        days=days,
+        stays=stays if organiser else [],
+        organiser=organiser,
+        dates=service.event_dates(event),
+        public_feed=public_feed,
+        public_feed_full=(base_url().rstrip("/") + public_feed) if public_feed else None,
+    )
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new():
+    groups = resource_groups(current_user)
+    resources = _resource_map(groups)
+    form = EventForm()
+    if request.method == "GET":
+        first = request.args.get("resource_id", "")
+        if first.isdigit() and int(first) in resources:
+            form.items[0].resource_id.data = first
+    availability: dict[int, dict[str, Any]] = {}
+    status = 200
+    if request.method == "POST":
+        if form.add_row.data:
+            form.items.append_entry()
+        elif form.validate():
+            try:
+                items, rows = _rows_to_items(form.items, resources)
+                if not items:
+                    raise InvalidInput({"items": _("Fill in at least one row.")})
+
+                def build(chosen, dry_run):
+                    return service.create_event(
+                        current_user,
+                        title=form.title.data,
+                        description=form.description.data or "",
+                        visibility=form.visibility.data,
+                        organisers=_emails(form.organisers.data),
+                        items=chosen,
+                        now=clock.now(),
+                        dry_run=dry_run,
+                    )
+
+                if form.check.data:
+                    availability, _preview = _availability(build, items, rows)
+                else:
+                    try:
+                        event = build(items, dry_run=False)
+                    except service.EventConflict:
+                        db.session.rollback()
+                        availability, _preview = _availability(build, items, rows)
+                        flash(_("Nothing was booked: some items cannot be booked as asked (see below)."), "error")
+                        status = 409
+                    else:
+                        db.session.commit()
+                        flash(_("Event booked: every item is reserved."), "success")
+                        return redirect(url_for("events.detail", event_id=event.id))
+            except InvalidInput as exc:
+                db.session.rollback()
+                _show_errors(form, exc)
+                status = 422
+            except PermissionDenied as exc:
+                db.session.rollback()
+                flash(str(exc.detail), "error")
+                status = 403
+        else:
+            status = 422
+    return render_template(
+        "events/new.html", form=form, groups=groups, resources=resources, availability=availability
+    ), status
+
+
+def _show_errors(form, exc: InvalidInput) -> None:
+    for field, message in exc.messages.items():
+        if field == "items":
+            if not any(row.errors for row in form.items):
+                flash(message, "error")
+            continue
+        target = getattr(form, field, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")
+
+
+def _organised(event_id: int):
+    event = service.get_event(current_user, event_id)
+    if not service.is_organiser(current_user, event):
+        raise PermissionDenied(_("Only the event's organisers may change it."))
+    return event
+
+
+@bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    event = _organised(event_id)
+    groups = resource_groups(current_user)
+    resources = _resource_map(groups)
+    details = EventDetailsForm(prefix="details")
+    if request.method == "GET":
+        details.title.data, details.description.data = event.title, event.description
+        details.visibility.data = event.visibility
+        details.organisers.data = ", ".join(u.email for u in event.co_organisers)
+    shift = EventShiftForm(prefix="shift")
+    adding = EventItemsForm(prefix="add")
+    availability: dict[int, dict[str, Any]] = {}
+    failures: list[service.ItemConflict] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            if details.save.data and details.validate():
+                service.change_event(
+                    current_user,
+                    event.id,
+                    now=clock.now(),
+                    title=details.title.data,
+                    description=details.description.data or "",
+                    visibility=details.visibility.data,
+                    organisers=_emails(details.organisers.data)
+                    if current_user.id == event.organiser_id or current_user.role == "admin"
+                    else None,
+                )
+                db.session.commit()
+                flash(_("Event details saved."), "success")
+                return redirect(url_for("events.detail", event_id=event.id))
+            if shift.move.data and shift.validate():
+                days = int(shift.days.data)
+                service.change_event(current_user, event.id, now=clock.now(), shift_days=days)
+                db.session.commit()
+                flash(_("The whole event moved by %(num)d day(s).", num=days), "success")
+                return redirect(url_for("events.detail", event_id=event.id))
+            if adding.add_row.data:
+                adding.items.append_entry()
+            elif (adding.check.data or adding.book.data) and adding.validate():
+                items, rows = _rows_to_items(adding.items, resources)
+                if not items:
+                    raise InvalidInput({"items": _("Fill in at least one row.")})
+
+                def build(chosen, dry_run):
+                    return service.change_event(current_user, event.id, now=clock.now(), add=chosen, dry_run=dry_run)
+
+                if adding.check.data:
+                    availability, _preview = _availability(build, items, rows)
+                else:
+                    try:
+                        build(items, dry_run=False)
+                    except service.EventConflict:
+                        db.session.rollback()
+                        availability, _preview = _availability(build, items, rows)
+                        flash(_("Nothing was added: some items cannot be booked as asked (see below)."), "error")
+                        status = 409
+                    else:
+                        db.session.commit()
+                        flash(_("Items added to the event."), "success")
+                        return redirect(url_for("events.detail", event_id=event.id))
+            elif request.method == "POST" and status == 200 and not adding.add_row.data:
+                status = 422
+        except service.EventConflict as exc:
+            db.session.rollback()
+            failures = exc.failures
+            flash(_("Nothing changed: some items cannot move there (see below)."), "error")
+            status = 409
+        except InvalidInput as exc:
+            db.session.rollback()
+            for message in exc.messages.values():
+                flash(message, "error")
+            status = 422
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc.detail), "error")
+            status = 409
+        event = service.get_event(current_user, event_id)
+    return render_template(
+        "events/edit.html",
+        event=event,
+        details=details,
+        shift=shift,
+        adding=adding,
+        groups=groups,
+        resources=resources,
+        availability=availability,
+        failures={f.booking_id: f for f in failures},
+        dates=service.event_dates(event),
+    ), status
+
+
+@bp.post("/events/<id:event_id>/items/<id:booking_id>/remove")
+@login_required
+def remove_item(event_id: int, booking_id: int):
+    _organised(event_id)
+    try:
+        service.change_event(current_user, event_id, now=clock.now(), remove=[booking_id])
+    except (InvalidInput, Conflict) as exc:
+        db.session.rollback()
+        messages = exc.messages.values() if isinstance(exc, InvalidInput) else [exc.detail]
+        for message in messages:
+            flash(str(message), "error")
+    else:
+        db.session.commit()
+        flash(_("Item removed; its place is free again."), "success")
+    return redirect(url_for("events.edit", event_id=event_id))
+
+
+@bp.post("/events/<id:event_id>/cancel")
+@login_required
+def cancel(event_id: int):
+    _organised(event_id)
+    try:
+        service.cancel_event(current_user, event_id, now=clock.now())
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc.detail), "error")
+    else:
+        db.session.commit()
+        flash(_("Event cancelled: every item is released."), "success")
+    return redirect(url_for("events.detail", event_id=event_id))

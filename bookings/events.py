@@ -226,6 +226,7 @@ def _item_preview(booking: Booking) -> dict[str, Any]:
         "title": booking.title,
         "status": booking.status,
         "price": float(booking.price_amount),
+        "currency": booking.currency,
         "start": isoformat_local(active[0].start_at, tz) if active else None,
         "end": isoformat_local(active[-1].end_at, tz) if active else None,
         "occurrences": len(active),

@@ -77,6 +77,7 @@ def test_dry_run_books_nothing(api_for, make_user, make_resource):
                 "title": "Test",
                 "status": "pending",
                 "price": 0.0,
+                "currency": "RON",
                 "start": f"{D}T09:00:00+02:00",
                 "end": f"{D}T10:00:00+02:00",
                 "occurrences": 1,

@@ -35,7 +35,7 @@ class CatalogueFilterForm(FlaskForm):
     nights = IntegerField(_l("Nights"), validators=[Optional(), NumberRange(min=1, max=60)])
     institutions = SelectMultipleField(
         _l("Universities"),
-        choices=[(c, c) for c in INSTITUTION_CODES],
+        choices=[SelectChoice(c, c) for c in INSTITUTION_CODES],
         validators=[Optional()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),

@@ -212,7 +212,10 @@ def detail(resource_id: int):
     from bookings.views import resource_booking_context
 
     resource = services.get_resource(_viewer(), resource_id)
-    context = detail_context(resource, _date_arg(request.args.get("week")), _date_arg(request.args.get("day")))
+    # A prefilled date opens the calendar on its week and day.
+    asked = _date_arg(request.args.get("date"))
+    week, day = _date_arg(request.args.get("week")) or asked, _date_arg(request.args.get("day")) or asked
+    context = detail_context(resource, week, day)
     form = BookingForm(formdata=None, data=booking_prefill(resource, request.args))
     context.update(resource_booking_context(resource, form))
     return render_template("resources/detail.html", **context)

@@ -97,7 +97,9 @@ def test_timeline_free_stretch_opens_a_prefilled_form(make_user, make_resource, 
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "timeline_desktop.png"), full_page=True)
-    row.locator(".slot-free a").nth(1).click()  # 11:00–20:00
+    free = row.locator(".slot-free a").nth(1)  # 11:00–20:00; its first hour, as from the keyboard
+    free.focus()
+    free.press("Enter")
 
     assert page.url.endswith(f"/resources/{lab.id}?date={D}&start=11:00&end=12:00#book")
     expect(page.locator("#date")).to_have_value(D)
@@ -105,6 +107,15 @@ def test_timeline_free_stretch_opens_a_prefilled_form(make_user, make_resource, 
     expect(page.locator("#end_time")).to_have_value("12:00")
     # The calendar beside the form opens on that day's week.
     expect(page.locator("#week-heading")).to_have_text("Week of 9 November 2026")
+
+    # With a pointer, the half hour under it: 14:40 on the 07:00–22:00 scale → 14:30.
+    page.go_back()
+    free = page.locator("tbody tr").filter(has_text="Lab A").locator(".slot-free a").nth(1)
+    box = free.bounding_box()
+    assert box is not None
+    free.click(position={"x": box["width"] * (14 + 40 / 60 - 11) / 9, "y": 5})
+    expect(page.locator("#start_time")).to_have_value("14:30")
+    expect(page.locator("#end_time")).to_have_value("15:30")
 
 
 def test_timeline_on_a_phone_scrolls_inside_its_box(make_resource, live_server, new_page):
@@ -142,11 +153,20 @@ def test_week_calendar_next_and_previous_week(make_user, make_resource, api_for,
     top = tuesday.locator(".slot-own").evaluate("e => e.offsetTop / e.parentElement.clientHeight")
     assert abs(top - 2 / 12) < 0.01
 
+    # A pointer click on the free 12:00–20:00 stretch books the half hour under the pointer (16:15 → 16:00).
+    stretch = tuesday.locator(".slot-free a").nth(1)
+    box = stretch.bounding_box()
+    assert box is not None
+    stretch.click(position={"x": 10, "y": box["height"] * 4.25 / 8})
+    expect(page.locator("#date")).to_have_value(D)
+    expect(page.locator("#start_time")).to_have_value("16:00")
+    expect(page.locator("#end_time")).to_have_value("17:00")
+
     page.get_by_role("link", name="Previous week").click()
     expect(page.locator("#week-heading")).to_have_text("Week of 2 November 2026")
 
-    # A free stretch opens the booking form beside the calendar, prefilled for its first hour.
-    page.locator('.week-day[data-day="2026-11-03"] .slot-free a').first.click()
+    # From the keyboard a free stretch opens the booking form beside the calendar, prefilled for its first hour.
+    page.locator('.week-day[data-day="2026-11-03"] .slot-free a').first.press("Enter")
     expect(page.locator("#date")).to_have_value("2026-11-03")
     expect(page.locator("#start_time")).to_have_value("08:00")
     expect(page.locator("#end_time")).to_have_value("09:00")
@@ -167,6 +187,9 @@ def test_week_calendar_is_a_day_view_on_a_phone(make_user, make_resource, api_fo
     no_horizontal_scroll(page)
 
     page.locator(".day-tabs").get_by_role("link", name="Tue 10").click()
+    page.wait_for_url("**day=2026-11-10*")
+    page.wait_for_load_state()
+    expect(page.locator(".week-day:visible")).to_have_count(1)
     expect(page.locator(".week-day:visible h3")).to_have_text("Tue 10 Nov")
     expect(page.locator(".day-tabs a[aria-current=date]")).to_have_text("Tue 10")
     expect(page.locator(".week-day:visible .slot-own")).to_have_text("10:00–12:00 Yours: Seminar")

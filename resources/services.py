@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, false, func, insert, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from accounts.models import Institution, Role, User
 from accounts.services import find_institution
@@ -194,6 +195,8 @@ def catalogue_query(
         query = query.where(Resource.feature_rows.any(ResourceFeature.code == feature))
     for term in fold(q or "").split():
         query = query.where(Resource.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+    # Self-referential links are not eager-loaded by default (no join_depth): one query for all, not one per row.
+    query = query.options(selectinload(Resource.linked))
     return query.order_by(Resource.institution_id, Resource.kind, Resource.name, Resource.id)
 
 

@@ -198,3 +198,18 @@ def test_timeline_caps_rows(client, make_resource):
     page = client.get(f"/timeline?date={D}", headers=ENGLISH).text
     assert "42 resources — showing the first 40" in page
     assert page.count('<th scope="row"') == 40
+
+
+def test_a_refused_booking_shows_the_week_asked_for(client, auth, api_for, make_user, make_resource):
+    lab = make_resource("UVT", opening_hours=HOURS)
+    api_for(make_user("UVT")).book(lab, f"{D}T10:00", f"{D}T12:00")
+    member = make_user("UVT")
+    auth.login(member.email)
+    response = client.post(
+        f"/resources/{lab.id}/book",
+        data={"title": "Clash", "date": D, "start_time": "11:00", "end_time": "12:00", "units": "1"},
+        headers=ENGLISH,
+    )
+    assert response.status_code == 409
+    assert "Week of 9 November 2026" in response.text
+    assert re.search(r'class="week-day is-shown"[^>]*data-day="2026-11-10"', response.text)

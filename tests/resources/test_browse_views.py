@@ -37,6 +37,7 @@ def test_search_shows_free_resources_with_one_click_booking_and_next_free_times(
     assert "Free lab" in page and "Laborator UMFT" not in page
     assert f"/resources/{free.id}?date={D}&start=10:00&end=12:00#book" in links(page)
     assert "Taken then — free next" in page and "Busy lab" in page
+    assert f"/timeline?date={D}&kind=lab" in links(page)
     assert f"/resources/{taken.id}?date={D}&start=12:00&end=14:00#book" in links(page)
     assert re.search(r"Tue 10 Nov, 12:00–14:00", page)
     # The ticked universities stay ticked.

@@ -319,3 +319,17 @@ def test_booking_links_prefill_the_form(make_resource):
         utc(2026, 11, 10, 9, 30),
     )
     assert schedule.first_booking_in(lab, utc(2026, 11, 10, 8), utc(2026, 11, 10, 8, 45))[1] == utc(2026, 11, 10, 8, 45)
+
+
+def test_free_stretches_respect_buffer_notice_and_booking_window(api_for, make_user, make_resource):
+    lab = make_resource("UVT", buffer_minutes=15, min_notice_minutes=50, max_advance_days=2)
+    member = make_user("UVT")
+    api_for(member).book(lab, "2026-11-02T12:00", "2026-11-02T13:00", title="Mine")
+    week = schedule.week_view(member, lab.id, None, now=NOW)  # now: Monday 09:00 local
+    monday, tuesday, wednesday, thursday = (texts(d) for d in week.days[:4])
+    # Notice: 09:50 rounded up to the quarter; the buffer keeps 15 minutes clear on both sides.
+    assert [(a, b) for a, b, kind, _ in monday if kind == "free"] == [("10:00", "11:45"), ("13:15", "24:00")]
+    assert tuesday == [("00:00", "24:00", "free", "")]
+    # The window ends two days from now, at 09:00 on Wednesday.
+    assert [(a, b) for a, b, kind, _ in wednesday if kind == "free"] == [("00:00", "09:00")]
+    assert thursday == []

@@ -141,16 +141,8 @@ def load_pieces(
             if mine:
                 pieces.append(Piece(occurrence.start_at, occurrence.end_at, "own", title, occurrence.booking_id))
             elif resource.units == 1:
-                shown = manages
-                pieces.append(
-                    Piece(
-                        occurrence.start_at,
-                        occurrence.end_at,
-                        "booking",
-                        title if shown else "",
-                        occurrence.booking_id if shown else None,
-                    )
-                )
+                title, booking_id = (title, occurrence.booking_id) if manages else ("", None)
+                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "booking", title, booking_id))
         if resource.units > 1:
             # Several units: busy only where every unit is taken.
             spans = [Span(o.start_at, o.end_at, o.units) for o, _, _ in own]

@@ -97,6 +97,75 @@ def _items(ref: dict[str, Any], total: bool = False) -> dict[str, Any]:
     return {"type": "object", "properties": props, "required": list(props)}
 
 
+_SPAN = {
+    "type": "object",
+    "properties": {
+        "start": {"type": "string", "format": "date-time"},
+        "end": {"type": "string", "format": "date-time"},
+        "kind": {"enum": ["own", "booking", "linked", "block", "imported", "closed", "free"]},
+        "title": {"type": "string", "description": "your own booking's title (managers: anyone's); a block's reason"},
+        "book_url": {"type": "string", "description": "the resource page with the booking form prefilled"},
+    },
+    "required": ["start", "end"],
+}
+_SEARCH_ANSWER = {
+    "type": "object",
+    "properties": {
+        "free": {"type": "array", "items": {"type": "object"}},
+        "free_total": {"type": "integer"},
+        "busy": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"resource": {"type": "object"}, "next_free": {"type": "array", "items": _SPAN}},
+            },
+        },
+        "busy_total": {"type": "integer"},
+    },
+    "required": ["free", "free_total", "busy", "busy_total"],
+}
+_TIMELINE = {
+    "type": "object",
+    "properties": {
+        "date": {"type": "string", "format": "date"},
+        "total": {"type": "integer"},
+        "hours": {"type": "object"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "resource": {"type": "object"},
+                    "busy": {"type": "array", "items": _SPAN},
+                    "closed": {"type": "array", "items": _SPAN},
+                    "free": {"type": "array", "items": _SPAN},
+                },
+            },
+        },
+    },
+    "required": ["date", "total", "items"],
+}
+_WEEK = {
+    "type": "object",
+    "properties": {
+        "resource_id": {"type": "integer"},
+        "timezone": {"type": "string"},
+        "week": {"type": "string", "format": "date"},
+        "days": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "slots": {"type": "array", "items": _SPAN},
+                },
+            },
+        },
+    },
+    "required": ["resource_id", "week", "days"],
+}
+
+
 def build_openapi() -> dict[str, Any]:
     rid = _path_param("resource_id")
     resource_filters = [
@@ -312,6 +381,49 @@ def build_openapi() -> dict[str, Any]:
                     _query("from", {"type": "string", "format": "date-time"}),
                     _query("to", {"type": "string", "format": "date-time"}),
                 ],
+                tag="bookings",
+            ),
+        },
+        "/search": {
+            "get": _op(
+                "Search first: resources free for a span across the alliance, and the next free slots of taken ones",
+                _ok("Free and taken resources", _SEARCH_ANSWER) | _problems(401, 422),
+                params=[
+                    _query("kind", {"enum": ["lab", "sports", "dorm", "equipment", "room"]}),
+                    _query("feature", {"type": "string"}, "a feature code from /features"),
+                    _query("q", {"type": "string", "maxLength": 500}),
+                    _query("min_capacity", {"type": "integer", "minimum": 0}),
+                    _query(
+                        "institution",
+                        {"type": "array", "items": {"enum": ["UVT", "UPT", "UMFT", "USVT"]}, "maxItems": 4},
+                        "repeat for several universities; none means all",
+                    ),
+                    _query("date", {"type": "string", "format": "date"}, "the day (check-in day with nights)"),
+                    _query("start", {"type": "string", "pattern": "^\\d{2}:\\d{2}$"}, "local time of each resource"),
+                    _query("end", {"type": "string", "pattern": "^\\d{2}:\\d{2}$"}),
+                    _query("nights", {"type": "integer", "minimum": 1, "maximum": 60}, "dorm stays, instead of times"),
+                ],
+                tag="catalogue",
+            ),
+        },
+        "/timeline": {
+            "get": _op(
+                "One day, resources as rows: busy, closed and free stretches (07:00–22:00 drawn)",
+                _ok("Timeline", _TIMELINE) | _problems(401, 422),
+                params=[
+                    _query("date", {"type": "string", "format": "date"}, "default today"),
+                    _query("institution", {"enum": ["UVT", "UPT", "UMFT", "USVT"]}),
+                    _query("kind", {"enum": ["lab", "sports", "dorm", "equipment", "room"]}),
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 40}),
+                ],
+                tag="bookings",
+            ),
+        },
+        "/resources/{resource_id}/calendar": {
+            "get": _op(
+                "A resource's week in its zone: per day, own and others' bookings, blocks, imported, closed, free",
+                _ok("Week", _WEEK) | _problems(401, 404, 422),
+                params=[rid, _query("week", {"type": "string", "format": "date"}, "any day of the week; default now")],
                 tag="bookings",
             ),
         },

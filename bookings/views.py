@@ -117,7 +117,8 @@ def book(resource_id: int):
             return redirect(url_for("bookings.mine"))
     from resources.views import detail_context
 
-    context = detail_context(resource)
+    asked = form.check_in.data if is_dorm else form.date.data  # the calendar shows the week asked for
+    context = detail_context(resource, asked, asked)
     context.update(resource_booking_context(resource, form))
     context["conflict"] = conflict
     return render_template("resources/detail.html", **context), 409 if conflict else 403 if refused else 422

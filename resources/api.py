@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, request, url_for
 
+from app import clock
 from app.api import current_api_user, require_api_user
+from app.errors import InvalidInput
 from app.extensions import db
 from app.validation import parse_json, parse_query
 from resources import services
 from resources.features import FEATURES
 from resources.schemas import (
     BlockCreate,
+    CalendarQuery,
     ResourceCreate,
     ResourceFields,
     ResourceQuery,
+    SearchQuery,
     SiteCreate,
+    TimelineQuery,
     block_json,
     resource_json,
     site_json,
@@ -98,3 +105,133 @@ def create_site():
 @bp.get("/features")
 def list_features():
     return {"items": [{"code": code, "name_ro": ro, "name_en": en} for code, (ro, en) in FEATURES.items()]}
+
+
+# --- search, week calendar and day timeline (bookings.schedule) ---------------------------------
+
+
+def _slot_json(resource, slot, *, with_title: bool = True) -> dict:
+    from calendars.zones import isoformat_local
+
+    body = {
+        "start": isoformat_local(slot.start, resource.timezone),
+        "end": isoformat_local(slot.end, resource.timezone),
+        "kind": slot.kind,
+    }
+    if with_title and slot.piece.title:
+        body["title"] = slot.piece.title
+    if slot.piece.booking_id is not None:
+        body["booking_id"] = slot.piece.booking_id
+    return body
+
+
+def _span_json(resource, start, end) -> dict:
+    from calendars.zones import isoformat_local
+    from resources.views import book_url
+
+    return {
+        "start": isoformat_local(start, resource.timezone),
+        "end": isoformat_local(end, resource.timezone),
+        "book_url": book_url(resource, start, end),
+    }
+
+
+@bp.get("/search")
+def search():
+    """Free resources for a span across the alliance, and the next free slots of taken ones."""
+    from bookings import schedule
+
+    args: dict[str, Any] = {key: request.args.get(key) for key in request.args}
+    args["institution"] = request.args.getlist("institution")
+    query = parse_query(SearchQuery, args)
+    answer = schedule.search_free(
+        current_api_user(),
+        day=query.date,
+        start=query.start,
+        end=query.end,
+        nights=query.nights,
+        kind=query.kind,
+        feature=query.feature,
+        q=query.q,
+        min_capacity=query.min_capacity,
+        institutions=query.institution,
+        now=clock.now(),
+    )
+    spans = answer.spans
+    return {
+        "free": [
+            {"resource": resource_json(r), **(_span_json(r, spans[r.id].start, spans[r.id].end) if spans else {})}
+            for r in answer.free
+        ],
+        "free_total": answer.free_total,
+        "busy": [
+            {"resource": resource_json(r), "next_free": [_span_json(r, s, e) for s, e in slots]}
+            for r, slots in answer.busy
+        ],
+        "busy_total": answer.busy_total,
+    }
+
+
+@bp.get("/timeline")
+def timeline():
+    from bookings import schedule
+    from calendars.zones import to_local
+
+    query = parse_query(TimelineQuery, request.args)
+    day = query.date or to_local(clock.now(), "Europe/Bucharest").date()
+    if not 2000 <= day.year < 2100:
+        raise InvalidInput({"date": "must be between 2000 and 2099"})
+    result = schedule.timeline(
+        current_api_user(), day=day, institution=query.institution, kind=query.kind, limit=query.limit, now=clock.now()
+    )
+    return {
+        "date": day.isoformat(),
+        "hours": {"from": f"{result.first_hour:02d}:00", "to": f"{result.last_hour:02d}:00"},
+        "total": result.total,
+        "items": [
+            {
+                "resource": {
+                    "id": row.resource.id,
+                    "name": row.resource.name,
+                    "name_en": row.resource.name_en,
+                    "kind": row.resource.kind,
+                    "institution": row.resource.institution.code,
+                    "timezone": row.resource.timezone,
+                },
+                "busy": [_slot_json(row.resource, s) for s in row.day.slots if s.kind in schedule.BUSY_KINDS],
+                "closed": [_slot_json(row.resource, s) for s in row.day.slots if s.kind == "closed"],
+                "free": [
+                    {**_slot_json(row.resource, s), "book_url": _free_url(row.resource, s)}
+                    for s in row.day.slots
+                    if s.kind == "free"
+                ],
+            }
+            for row in result.rows
+        ],
+    }
+
+
+def _free_url(resource, slot) -> str:
+    from resources.views import free_url
+
+    return free_url(resource, slot)
+
+
+@bp.get("/resources/<id:resource_id>/calendar")
+def resource_calendar(resource_id: int):
+    """The resource's week in its zone: per day, busy (own bookings marked), closed and free stretches."""
+    from bookings import schedule
+
+    query = parse_query(CalendarQuery, request.args)
+    if query.week is not None and not 2000 <= query.week.year < 2100:
+        raise InvalidInput({"week": "must be between 2000 and 2099"})
+    view = schedule.week_view(current_api_user(), resource_id, query.week, now=clock.now())
+    resource = view.resource
+    return {
+        "resource_id": resource.id,
+        "timezone": resource.timezone,
+        "week": view.monday.isoformat(),
+        "previous": view.previous.isoformat(),
+        "next": view.following.isoformat(),
+        "days": [{"date": d.day.isoformat(), "slots": [_slot_json(resource, s) for s in d.slots]} for d in view.days],
+    }

@@ -90,3 +90,38 @@ def is_within_opening_hours(hours: dict | None, tz_name: str, start: datetime, e
             return False
         cursor = interval_end
     return True
+
+
+def wall_clock_utc(day: date, minutes: int, tz_name: str) -> datetime:
+    """The instant of a wall-clock minute of a local day (24:00 = next midnight).
+
+    For display only: a skipped time maps forward, a repeated one takes its first occurrence.
+    """
+    from datetime import UTC
+
+    local = datetime.combine(day, time()) + timedelta(minutes=minutes)
+    return local.replace(tzinfo=zone(tz_name), fold=0).astimezone(UTC)
+
+
+def closed_spans(hours: dict | None, tz_name: str, first_day: date, days: int) -> list[tuple[datetime, datetime]]:
+    """The closed stretches (UTC instants, merged) of the local days first_day … first_day + days − 1."""
+    if hours is None:
+        return []
+    spans: list[tuple[datetime, datetime]] = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        cursor = 0
+        gaps = []
+        for start, end in day_intervals(hours, day):
+            if start > cursor:
+                gaps.append((cursor, start))
+            cursor = max(cursor, end)
+        if cursor < 24 * 60:
+            gaps.append((cursor, 24 * 60))
+        for start, end in gaps:
+            begin, finish = wall_clock_utc(day, start, tz_name), wall_clock_utc(day, end, tz_name)
+            if spans and spans[-1][1] >= begin:
+                spans[-1] = (spans[-1][0], finish)
+            elif begin < finish:
+                spans.append((begin, finish))
+    return spans

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date as Date
 from datetime import datetime
+from datetime import time as Time
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,6 +79,40 @@ class ResourceQuery(BaseModel):
     free_to: datetime | None = None
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+InstitutionCode = Annotated[str, Field(pattern=r"^(?i:UVT|UPT|UMFT|USVT)$")]
+
+
+class SearchQuery(BaseModel):
+    """GET /search: what (filters), when (a date with a time range, or with nights), where (universities)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    kind: KindName | None = None
+    feature: Annotated[str, Field(max_length=40)] | None = None
+    q: ShortText | None = None  # type: ignore[valid-type]
+    min_capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    institution: Annotated[list[InstitutionCode], Field(max_length=4)] = []
+    date: Date | None = None
+    start: Time | None = None
+    end: Time | None = None
+    nights: Annotated[int, Field(ge=1, le=60)] | None = None
+
+
+class TimelineQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    date: Date | None = None
+    institution: InstitutionCode | None = None
+    kind: KindName | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 40
+
+
+class CalendarQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    week: Date | None = None
 
 
 class BlockCreate(StrictInput):

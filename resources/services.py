@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, false, func, insert, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from accounts.models import Institution, Role, User
 from accounts.services import find_institution
@@ -172,6 +173,33 @@ class SearchResult:
         return max(1, -(-self.total // self.per_page))
 
 
+def catalogue_query(
+    viewer: User | None,
+    *,
+    kind: str | None = None,
+    institutions: Iterable[str] | None = None,
+    q: str | None = None,
+    min_capacity: int | None = None,
+    feature: str | None = None,
+) -> Select:
+    """The visible resources matching the filters, in catalogue order (several universities allowed)."""
+    query: Select = select(Resource).where(visibility_clause(viewer))
+    if kind:
+        query = query.where(Resource.kind == kind)
+    codes = [code.upper() for code in institutions or [] if code]
+    if codes:
+        query = query.join(Institution, Resource.institution_id == Institution.id).where(Institution.code.in_(codes))
+    if min_capacity is not None:
+        query = query.where(Resource.capacity >= min_capacity)
+    if feature:
+        query = query.where(Resource.feature_rows.any(ResourceFeature.code == feature))
+    for term in fold(q or "").split():
+        query = query.where(Resource.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+    # Self-referential links are not eager-loaded by default (no join_depth): one query for all, not one per row.
+    query = query.options(selectinload(Resource.linked))
+    return query.order_by(Resource.institution_id, Resource.kind, Resource.name, Resource.id)
+
+
 def search_resources(
     viewer: User | None,
     *,
@@ -185,20 +213,14 @@ def search_resources(
     page: int = 1,
     per_page: int = 20,
 ) -> SearchResult:
-    query: Select = select(Resource).where(visibility_clause(viewer))
-    if kind:
-        query = query.where(Resource.kind == kind)
-    if institution:
-        query = query.join(Institution, Resource.institution_id == Institution.id).where(
-            Institution.code == institution.upper()
-        )
-    if min_capacity is not None:
-        query = query.where(Resource.capacity >= min_capacity)
-    if feature:
-        query = query.where(Resource.feature_rows.any(ResourceFeature.code == feature))
-    for term in fold(q or "").split():
-        query = query.where(Resource.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
-    query = query.order_by(Resource.institution_id, Resource.kind, Resource.name, Resource.id)
+    query = catalogue_query(
+        viewer,
+        kind=kind,
+        institutions=[institution] if institution else None,
+        q=q,
+        min_capacity=min_capacity,
+        feature=feature,
+    )
 
     if free_from is not None or free_to is not None:
         if free_from is None or free_to is None:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from flask import Blueprint, render_template, request
+from babel.dates import format_date
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from app import clock
 from app.errors import InvalidInput
 from app.i18n import current_language
-from bookings.conflicts import busy_spans
+from bookings import schedule
 from calendars.imports import list_imports
+from calendars.zones import to_local
 from resources import services
 from resources.features import feature_label
-from resources.forms import KIND_LABELS, CatalogueFilterForm
+from resources.forms import KIND_LABELS, CatalogueFilterForm, TimelineForm
 from resources.hours import WEEKDAYS
 
 bp = Blueprint("resources", __name__)
@@ -25,15 +29,98 @@ def _viewer():
     return current_user if current_user.is_authenticated else None
 
 
+def book_url(resource, start: datetime, end: datetime) -> str:
+    """The resource page with its booking form prefilled for [start, end)."""
+    args: dict[str, Any] = {"resource_id": resource.id, **schedule.booking_args(resource, start, end)}
+    return url_for("resources.detail", **args) + "#book"
+
+
+def free_url(resource, slot) -> str:
+    """A free stretch of a day as a link: the booking form prefilled for its first hour (or night)."""
+    return book_url(resource, *schedule.first_booking_in(resource, slot.start, slot.end))
+
+
+def day_label(day: date, pattern: str = "EEE d MMM") -> str:
+    return format_date(day, format=pattern, locale=get_locale())
+
+
+def local_hhmm(moment: datetime, tz_name: str) -> str:
+    return to_local(moment, tz_name).strftime("%H:%M")
+
+
 @bp.app_context_processor
 def catalogue_helpers():
-    return {"kind_labels": KIND_LABELS, "feature_label": feature_label, "weekdays": WEEKDAYS}
+    return {
+        "kind_labels": KIND_LABELS,
+        "feature_label": feature_label,
+        "weekdays": WEEKDAYS,
+        "book_url": book_url,
+        "free_url": free_url,
+        "day_label": day_label,
+        "local_hhmm": local_hhmm,
+    }
+
+
+def _form_errors(form: CatalogueFilterForm, exc: InvalidInput) -> None:
+    fields = {"start": form.start_time, "end": form.end_time, "nights": form.nights, "date": form.date}
+    for name, message in exc.messages.items():
+        target = fields.get(name, form.date)
+        target.errors = [*target.errors, message]
 
 
 @bp.get("/")
 def index():
+    """Search first: what, when (a time range or nights) and where; free results and the next free times."""
     form = CatalogueFilterForm(request.args, lang=current_language())
-    return render_template("resources/index.html", form=form)
+    answer, status = None, 200
+    if request.args:
+        if form.validate():
+            try:
+                answer = schedule.search_free(
+                    _viewer(),
+                    day=form.date.data,
+                    start=None if form.nights.data else form.start_time.data,
+                    end=None if form.nights.data else form.end_time.data,
+                    nights=form.nights.data,
+                    kind=form.kind.data or None,
+                    feature=form.feature.data or None,
+                    q=form.q.data or None,
+                    min_capacity=form.min_capacity.data,
+                    institutions=form.institutions.data or None,
+                    now=clock.now(),
+                )
+            except InvalidInput as exc:
+                _form_errors(form, exc)
+                status = 422
+        else:
+            status = 422
+    return render_template("resources/index.html", form=form, answer=answer), status
+
+
+@bp.get("/timeline")
+def timeline_page():
+    """Resources as rows against the hours of one day; free stretches link to a prefilled booking form."""
+    form = TimelineForm(request.args)
+    status = 200
+    if not form.validate():
+        status = 422
+    day = (form.date.data if status == 200 else None) or to_local(clock.now(), "Europe/Bucharest").date()
+    result = schedule.timeline(
+        _viewer(),
+        day=day,
+        institution=(form.institution.data or None) if status == 200 else None,
+        kind=(form.kind.data or None) if status == 200 else None,
+        now=clock.now(),
+    )
+    args = {k: v for k, v in request.args.items() if k != "date"}
+    return render_template(
+        "resources/timeline.html",
+        form=form,
+        timeline=result,
+        previous_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1),
+        args=args,
+    ), status
 
 
 @bp.get("/resources")
@@ -67,16 +154,36 @@ def catalogue():
 
 def _date_arg(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return day if day is None or 2000 <= day.year < 2100 else None
+
+
+def _time_arg(value: str | None) -> time | None:
+    try:
+        return time.fromisoformat(value) if value and len(value) <= 8 else None
     except ValueError:
         return None
 
 
-def detail_context(resource) -> dict:
+def booking_prefill(resource, args) -> dict:
+    """Booking form values from ?date=&start=&end= (or ?date=&nights= for dorms); bad values are ignored."""
+    day = _date_arg(args.get("date"))
+    if resource.kind == "dorm":
+        nights = args.get("nights", "")
+        count = int(nights) if nights.isdigit() and 1 <= int(nights) <= schedule.MAX_NIGHTS else 1
+        return {"check_in": day, "check_out": day + timedelta(days=count)} if day else {}
+    return {"date": day, "start_time": _time_arg(args.get("start")), "end_time": _time_arg(args.get("end"))}
+
+
+def detail_context(resource, week: date | None = None, day: date | None = None) -> dict:
     """Everything the resource page shows besides the booking form."""
     now = clock.now()
-    busy = busy_spans(resource, now, now + timedelta(days=7))
     manages = services.can_manage(_viewer(), resource.institution_id)
+    calendar = schedule.week_view(_viewer(), resource.id, week or day, now=now)
+    days = [d.day for d in calendar.days]
+    shown_day = day if day in days else calendar.today if calendar.today in days else calendar.monday
     return {
         "imports": list_imports(_viewer(), resource.id) if manages else [],
         "authorizations": services.list_authorizations(_viewer(), resource.id)
@@ -84,9 +191,19 @@ def detail_context(resource) -> dict:
         else [],
         "resource": resource,
         "blocks": services.list_blocks(_viewer(), resource.id, start=now)[:20],
-        "can_manage": services.can_manage(_viewer(), resource.institution_id),
-        "busy": busy,
+        "can_manage": manages,
+        "calendar": calendar,
+        "shown_day": shown_day,
+        "feed_url": _feed_url(resource),
     }
+
+
+def _feed_url(resource) -> str | None:
+    if resource.visibility != "public":
+        return None
+    from calendars.views import base_url
+
+    return base_url().rstrip("/") + url_for("calendars.public_feed", resource_id=resource.id)
 
 
 @bp.get("/resources/<id:resource_id>")
@@ -95,7 +212,10 @@ def detail(resource_id: int):
     from bookings.views import resource_booking_context
 
     resource = services.get_resource(_viewer(), resource_id)
-    context = detail_context(resource)
-    form = BookingForm(formdata=None, data={"date": _date_arg(request.args.get("date"))})
+    # A prefilled date opens the calendar on its week and day.
+    asked = _date_arg(request.args.get("date"))
+    week, day = _date_arg(request.args.get("week")) or asked, _date_arg(request.args.get("day")) or asked
+    context = detail_context(resource, week, day)
+    form = BookingForm(formdata=None, data=booking_prefill(resource, request.args))
     context.update(resource_booking_context(resource, form))
     return render_template("resources/detail.html", **context)

@@ -14,7 +14,8 @@ def test_search_page_has_what_when_where(client):
         'id="date"',
         'id="start_time"',
         'id="end_time"',
-        'id="institution"',
+        'name="institutions"',
+        'id="nights"',
     ):
         assert field in page
     assert 'role="search"' in page

@@ -1,0 +1,547 @@
+"""What is busy and free when: the search's free and next-free answer, a resource's week, the day timeline.
+
+All three read the busy time of many resources at once — a fixed number of queries whatever the
+number of resources — and cut it into local days in each resource's own zone, so a day of 23 or
+25 hours (daylight-saving changes) is drawn as it is lived.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from accounts.models import User
+from app.errors import InvalidInput
+from app.extensions import db
+from bookings.conflicts import (
+    _lookback,
+    active_occurrences,
+    advance_days_for,
+    blocks_between,
+    free_among,
+    policy_reason,
+)
+from bookings.intervals import Span, overlaps, saturated, units_free
+from bookings.models import Booking, Occurrence
+from calendars.zones import to_local, to_utc
+from resources.hours import closed_spans, day_intervals, wall_clock_utc
+from resources.models import Block, Kind, Resource, resource_links
+from resources.services import can_manage, catalogue_query, get_resource
+
+BUSY_KINDS = ("own", "booking", "linked", "block", "imported")
+TIMELINE_HOURS = (7, 22)
+TIMELINE_ROWS = 40
+SEARCH_FREE_LIMIT = 48
+SEARCH_BUSY_LIMIT = 10
+NEXT_SLOTS = 3
+SLOT_STEP = timedelta(minutes=30)
+SLOT_HORIZON = timedelta(days=7)
+NIGHTS_HORIZON_DAYS = 30
+MAX_NIGHTS = 60
+QUARTER = timedelta(minutes=15)
+
+
+@dataclass
+class Piece:
+    """A stretch of a resource's time: busy (by kind), closed or free. Instants are UTC."""
+
+    start: datetime
+    end: datetime
+    kind: str  # own | booking | linked | block | imported | closed | free
+    title: str = ""  # the viewer's own booking (managers: anyone's); a block's reason
+    booking_id: int | None = None
+
+
+@dataclass
+class Slot:
+    """A piece as drawn on one local day: wall-clock minutes from that day's midnight (24:00 = 1440)."""
+
+    piece: Piece
+    start_minute: int
+    end_minute: int
+    start: datetime  # the piece clipped to the day, UTC
+    end: datetime
+
+    @property
+    def kind(self) -> str:
+        return self.piece.kind
+
+    @property
+    def label_start(self) -> str:
+        return _hhmm(self.start_minute)
+
+    @property
+    def label_end(self) -> str:
+        return _hhmm(self.end_minute)
+
+
+@dataclass
+class Day:
+    day: date
+    slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def busy(self) -> list[Slot]:
+        return [s for s in self.slots if s.kind in BUSY_KINDS]
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# --- reading busy time in bulk -----------------------------------------------------------------
+
+
+def load_pieces(
+    resources: Sequence[Resource], start: datetime, end: datetime, viewer: User | None
+) -> dict[int, list[Piece]]:
+    """Busy pieces of each resource overlapping [start, end): four queries for any number of resources.
+
+    Other people's booking titles are only shown to the resource's managers; everyone else sees "booked".
+    """
+    ids = [r.id for r in resources]
+    result: dict[int, list[Piece]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    links: dict[int, list[int]] = defaultdict(list)
+    for source, target in db.session.execute(
+        select(resource_links.c.resource_id, resource_links.c.linked_id).where(resource_links.c.resource_id.in_(ids))
+    ):
+        links[source].append(target)
+    involved = sorted(set(ids) | {t for targets in links.values() for t in targets})
+    rows = db.session.execute(
+        select(Occurrence, Booking.requester_id, Booking.title)
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .where(
+            Occurrence.resource_id.in_(involved),
+            Occurrence.active.is_(True),
+            Occurrence.start_at < end,
+            Occurrence.start_at >= start - _lookback(involved),
+            Occurrence.end_at > start,
+        )
+        .order_by(Occurrence.start_at)
+    ).all()
+    occurrences: dict[int, list[tuple[Occurrence, int, str]]] = defaultdict(list)
+    for occurrence, requester_id, title in rows:
+        occurrences[occurrence.resource_id].append((occurrence, requester_id, title))
+    blocks: dict[int, list[Block]] = defaultdict(list)
+    for block in blocks_between(involved, start, end):
+        blocks[block.resource_id].append(block)
+
+    for resource in resources:
+        pieces = result[resource.id]
+        manages = can_manage(viewer, resource.institution_id)
+        own = occurrences[resource.id]
+        for occurrence, requester_id, title in own:
+            mine = viewer is not None and requester_id == viewer.id
+            if mine:
+                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "own", title, occurrence.booking_id))
+            elif resource.units == 1:
+                title, booking_id = (title, occurrence.booking_id) if manages else ("", None)
+                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "booking", title, booking_id))
+        if resource.units > 1:
+            # Several units: busy only where every unit is taken.
+            spans = [Span(o.start_at, o.end_at, o.units) for o, _, _ in own]
+            pieces += [Piece(s, e, "booking") for s, e in saturated(spans, resource.units, start, end)]
+        for other in links[resource.id]:
+            pieces += [Piece(o.start_at, o.end_at, "linked") for o, _, _ in occurrences[other]]
+            pieces += [Piece(b.start_at, b.end_at, "linked") for b in blocks[other]]
+        for block in blocks[resource.id]:
+            if block.source == "import":
+                pieces.append(Piece(block.start_at, block.end_at, "imported"))
+            else:
+                pieces.append(Piece(block.start_at, block.end_at, "block", block.reason))
+        pieces.sort(key=lambda p: (p.start, p.end))
+    return result
+
+
+def _ceil_quarter(moment: datetime) -> datetime:
+    base = moment.replace(second=0, microsecond=0)
+    over = (base.minute % 15) * 60 + moment.second + moment.microsecond / 1e6
+    return base - timedelta(minutes=base.minute % 15) + (QUARTER if over else timedelta())
+
+
+def free_pieces(
+    resource: Resource, pieces: Sequence[Piece], start: datetime, end: datetime, *, now: datetime, viewer: User | None
+) -> list[Piece]:
+    """The bookable gaps of [start, end): not busy (buffers included), open, not past, inside the window."""
+    buffer = timedelta(minutes=resource.buffer_minutes)
+    taken: list[tuple[datetime, datetime]] = []
+    for piece in pieces:
+        if piece.kind == "own" and resource.units > 1:
+            continue  # the viewer's own booking leaves other units free
+        pad = buffer if piece.kind in ("own", "booking", "linked") else timedelta()
+        taken.append((piece.start - pad, piece.end + pad))
+    earliest = _ceil_quarter(now + timedelta(minutes=resource.min_notice_minutes))
+    taken.append((start, earliest))
+    window = advance_days_for(resource, viewer)
+    if window is not None:
+        taken.append((now + timedelta(days=window), end))
+    free: list[Piece] = []
+    cursor = start
+    for busy_start, busy_end in sorted(taken):
+        if busy_start > cursor and cursor < end:
+            free.append(Piece(cursor, min(busy_start, end), "free"))
+        cursor = max(cursor, busy_end)
+    if cursor < end:
+        free.append(Piece(cursor, end, "free"))
+    shortest = timedelta(minutes=max(resource.min_duration_minutes or 0, 15))
+    return [p for p in free if p.end - p.start >= shortest]
+
+
+def _local_minute(moment: datetime, day: date, tz_name: str) -> int:
+    local = to_local(moment, tz_name)
+    if local.date() < day:
+        return 0
+    if local.date() > day:
+        return 24 * 60
+    return local.hour * 60 + local.minute
+
+
+def cut_into_days(resource: Resource, pieces: Sequence[Piece], first_day: date, days: int) -> list[Day]:
+    """Each local day with the pieces that touch it, clipped to its wall-clock minutes."""
+    tz = resource.timezone
+    result = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        day_start, day_end = wall_clock_utc(day, 0, tz), wall_clock_utc(day + timedelta(days=1), 0, tz)
+        slots = []
+        for piece in pieces:
+            if overlaps(piece.start, piece.end, day_start, day_end):
+                first = 0 if piece.start <= day_start else _local_minute(piece.start, day, tz)
+                last = 24 * 60 if piece.end >= day_end else _local_minute(piece.end, day, tz)
+                if last > first:
+                    slots.append(Slot(piece, first, last, max(piece.start, day_start), min(piece.end, day_end)))
+        slots.sort(key=lambda s: (s.start_minute, s.end_minute))
+        result.append(Day(day, slots))
+    return result
+
+
+def day_bounds(resource: Resource, first_day: date, days: int) -> tuple[datetime, datetime]:
+    return (
+        wall_clock_utc(first_day, 0, resource.timezone),
+        wall_clock_utc(first_day + timedelta(days=days), 0, resource.timezone),
+    )
+
+
+def _schedule(
+    resource: Resource, busy: list[Piece], first_day: date, days: int, *, now: datetime, viewer: User | None
+) -> list[Day]:
+    start, end = day_bounds(resource, first_day, days)
+    closed = [
+        Piece(s, e, "closed") for s, e in closed_spans(resource.opening_hours, resource.timezone, first_day, days)
+    ]
+    free = free_pieces(resource, [*busy, *closed], start, end, now=now, viewer=viewer)
+    return cut_into_days(resource, [*busy, *closed, *free], first_day, days)
+
+
+# --- one-click booking links -------------------------------------------------------------------
+
+
+def booking_args(resource: Resource, start: datetime, end: datetime) -> dict[str, str]:
+    """Query arguments that prefill the resource page's booking form for [start, end)."""
+    local_start, local_end = to_local(start, resource.timezone), to_local(end, resource.timezone)
+    if resource.kind == Kind.DORM:
+        nights = max(1, (local_end.date() - local_start.date()).days)
+        return {"date": local_start.date().isoformat(), "nights": str(nights)}
+    return {
+        "date": local_start.date().isoformat(),
+        "start": local_start.strftime("%H:%M"),
+        "end": local_end.strftime("%H:%M"),
+    }
+
+
+def first_booking_in(resource: Resource, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """A booking of the usual length (an hour, or the minimum duration) at the start of a free span."""
+    length = timedelta(minutes=max(60, resource.min_duration_minutes or 0))
+    if resource.max_duration_minutes:
+        length = min(length, timedelta(minutes=resource.max_duration_minutes))
+    return start, min(end, start + length)
+
+
+# --- the week of one resource ------------------------------------------------------------------
+
+
+@dataclass
+class WeekView:
+    resource: Resource
+    monday: date
+    days: list[Day]
+    first_hour: int
+    last_hour: int
+    today: date
+
+    @property
+    def previous(self) -> date:
+        return self.monday - timedelta(days=7)
+
+    @property
+    def following(self) -> date:
+        return self.monday + timedelta(days=7)
+
+    @property
+    def hours(self) -> range:
+        return range(self.first_hour, self.last_hour)
+
+    def position(self, slot: Slot) -> str | None:
+        """Inline CSS placing a slot in the drawn hours, or None when it lies outside them."""
+        return _position(slot, self.first_hour, self.last_hour)
+
+
+def _position(slot: Slot, first_hour: int, last_hour: int) -> str | None:
+    low, high = first_hour * 60, last_hour * 60
+    start, end = max(slot.start_minute, low), min(slot.end_minute, high)
+    if end <= start:
+        return None
+    span = high - low
+    return f"top:{(start - low) * 100 / span:.3f}%;height:{(end - start) * 100 / span:.3f}%"
+
+
+def _drawn_hours(resource: Resource, days: Sequence[Day], default: tuple[int, int]) -> tuple[int, int]:
+    first, last = default
+    if resource.opening_hours is not None:
+        intervals = [iv for d in days for iv in day_intervals(resource.opening_hours, d.day)]
+        if intervals:
+            first, last = min(a for a, _ in intervals) // 60, -(-max(b for _, b in intervals) // 60)
+    for day in days:
+        for slot in day.busy:
+            first = min(first, slot.start_minute // 60)
+            last = max(last, -(-slot.end_minute // 60))
+    return first, max(last, first + 1)
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """A YYYY-MM-DD query value between 2000 and 2099; raises InvalidInput."""
+    if value is None or value == "":
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput({name: "must be a date as YYYY-MM-DD"}) from None
+    if not 2000 <= day.year < 2100:
+        raise InvalidInput({name: "must be between 2000 and 2099"})
+    return day
+
+
+def week_view(viewer: User | None, resource_id: int, start_day: date | None, *, now: datetime) -> WeekView:
+    resource = get_resource(viewer, resource_id)
+    today = to_local(now, resource.timezone).date()
+    start_day = start_day or today
+    monday = start_day - timedelta(days=start_day.weekday())
+    start, end = day_bounds(resource, monday, 7)
+    busy = load_pieces([resource], start, end, viewer)[resource.id]
+    days = _schedule(resource, busy, monday, 7, now=now, viewer=viewer)
+    first, last = _drawn_hours(resource, days, (8, 20))
+    return WeekView(resource, monday, days, first, last, today)
+
+
+# --- the day timeline across resources ---------------------------------------------------------
+
+
+@dataclass
+class TimelineRow:
+    resource: Resource
+    day: Day
+
+
+@dataclass
+class Timeline:
+    day: date
+    rows: list[TimelineRow]
+    total: int
+    first_hour: int = TIMELINE_HOURS[0]
+    last_hour: int = TIMELINE_HOURS[1]
+
+    @property
+    def hours(self) -> range:
+        return range(self.first_hour, self.last_hour)
+
+    def position(self, slot: Slot) -> str | None:
+        style = _position(slot, self.first_hour, self.last_hour)
+        return style.replace("top:", "left:").replace("height:", "width:") if style else None
+
+
+def timeline(
+    viewer: User | None,
+    *,
+    day: date,
+    institution: str | None = None,
+    kind: str | None = None,
+    limit: int = TIMELINE_ROWS,
+    now: datetime,
+) -> Timeline:
+    """Resources as rows against the hours of one local day; busy, closed and free stretches per row."""
+    query = catalogue_query(viewer, kind=kind, institutions=[institution] if institution else None)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    resources = list(db.session.scalars(query.limit(limit)))
+    if not resources:
+        return Timeline(day, [], total)
+    bounds = [day_bounds(r, day, 1) for r in resources]
+    busy = load_pieces(resources, min(b[0] for b in bounds), max(b[1] for b in bounds), viewer)
+    rows = [TimelineRow(r, _schedule(r, busy[r.id], day, 1, now=now, viewer=viewer)[0]) for r in resources]
+    return Timeline(day, rows, total)
+
+
+# --- search: free then, or the next free slots ---------------------------------------------------
+
+
+@dataclass
+class SearchAnswer:
+    free: list[Resource]
+    free_total: int
+    busy: list[tuple[Resource, list[tuple[datetime, datetime]]]]
+    busy_total: int
+    spans: dict[int, Span]
+    nights: int | None = None
+
+
+def requested_span(resource: Resource, day: date, start: time | None, end: time | None, nights: int | None) -> Span:
+    """The UTC span a search means for this resource (its own zone; nights from its check-in time)."""
+    if nights:
+        check_in = resource.check_in_time or "14:00"
+        check_out = resource.check_out_time or "11:00"
+        local_start = datetime.combine(day, time.fromisoformat(check_in))
+        local_end = datetime.combine(day + timedelta(days=nights), time.fromisoformat(check_out))
+    else:
+        assert start is not None and end is not None
+        local_start, local_end = datetime.combine(day, start), datetime.combine(day, end)
+    try:
+        return Span(to_utc(local_start, resource.timezone), to_utc(local_end, resource.timezone))
+    except ValueError as exc:
+        raise InvalidInput({"start": str(exc)}) from exc
+
+
+def search_free(
+    viewer: User | None,
+    *,
+    day: date | None,
+    start: time | None = None,
+    end: time | None = None,
+    nights: int | None = None,
+    kind: str | None = None,
+    feature: str | None = None,
+    q: str | None = None,
+    min_capacity: int | None = None,
+    institutions: Sequence[str] | None = None,
+    now: datetime,
+    limit: int = SEARCH_FREE_LIMIT,
+    busy_limit: int = SEARCH_BUSY_LIMIT,
+) -> SearchAnswer:
+    """What matches and is free for the whole span; for what matches but is taken, its next free slots.
+
+    Constant queries in the number of matching resources: one for the candidates, a few for
+    `free_among`, and a few for the next slots of at most `busy_limit` taken ones.
+    """
+    if day is not None and not 2000 <= day.year < 2100:
+        raise InvalidInput({"date": "must be between 2000 and 2099"})
+    if day is None and (start is not None or end is not None or nights is not None):
+        raise InvalidInput({"date": "give the date (the check-in day for nights)"})
+    if nights is not None:
+        if start is not None or end is not None:
+            raise InvalidInput({"nights": "give either a start and end time or a number of nights"})
+        if not 1 <= nights <= MAX_NIGHTS:
+            raise InvalidInput({"nights": f"must be between 1 and {MAX_NIGHTS}"})
+        if kind not in (None, Kind.DORM.value):
+            raise InvalidInput({"nights": "nights apply to dorm rooms"})
+        kind = Kind.DORM.value
+    elif day is not None and (start is None or end is None):
+        raise InvalidInput({"start" if start is None else "end": "give a start and an end time, or nights"})
+    elif start is not None and end is not None and end <= start:
+        raise InvalidInput({"end": "must be after start"})
+    query = catalogue_query(
+        viewer, kind=kind, feature=feature, q=q, min_capacity=min_capacity, institutions=institutions
+    )
+    if day is None:
+        # No "when": what matches, without availability.
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        return SearchAnswer(list(db.session.scalars(query.limit(limit))), total, [], 0, {})
+    candidates = list(db.session.scalars(query))
+    spans = {r.id: requested_span(r, day, start, end, nights) for r in candidates}
+    free = free_among(candidates, spans, now=now)
+    free_ids = {r.id for r in free}
+    taken = [r for r in candidates if r.id not in free_ids]
+    shown = taken[:busy_limit]
+    slots = next_free_slots(viewer, shown, spans, now=now, nights=bool(nights))
+    return SearchAnswer(
+        free=free[:limit],
+        free_total=len(free),
+        busy=[(r, slots[r.id]) for r in shown],
+        busy_total=len(taken),
+        spans=spans,
+        nights=nights,
+    )
+
+
+def next_free_slots(
+    viewer: User | None,
+    resources: Sequence[Resource],
+    spans: dict[int, Span],
+    *,
+    now: datetime,
+    nights: bool = False,
+    limit: int = NEXT_SLOTS,
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """The next free slots of the same length after each resource's span, read with four queries in all.
+
+    Candidates step by half an hour over a week (by a day over a month for nights) and are
+    screened with the booking rules in Python; the booking itself re-checks everything.
+    """
+    result: dict[int, list[tuple[datetime, datetime]]] = {r.id: [] for r in resources}
+    if not resources:
+        return result
+    step = timedelta(days=1) if nights else SLOT_STEP
+    horizon = timedelta(days=NIGHTS_HORIZON_DAYS) if nights else SLOT_HORIZON
+    ids = [r.id for r in resources]
+    links: dict[int, list[int]] = defaultdict(list)
+    for source, target in db.session.execute(
+        select(resource_links.c.resource_id, resource_links.c.linked_id).where(resource_links.c.resource_id.in_(ids))
+    ):
+        links[source].append(target)
+    involved = sorted(set(ids) | {t for targets in links.values() for t in targets})
+    lo = min(spans[i].start for i in ids)
+    hi = max(spans[i].end for i in ids) + horizon
+    max_buffer = timedelta(minutes=max(r.buffer_minutes for r in resources))
+    occurrences: dict[int, list[Occurrence]] = defaultdict(list)
+    for o in active_occurrences(involved, lo - max_buffer, hi + max_buffer):
+        occurrences[o.resource_id].append(o)
+    blocks: dict[int, list[Block]] = defaultdict(list)
+    for b in blocks_between(involved, lo, hi):
+        blocks[b.resource_id].append(b)
+    for resource in resources:
+        span = spans[resource.id]
+        group = [resource.id, *links[resource.id]]
+        # A linked resource's booking takes every unit here.
+        held = [
+            Span(o.start_at, o.end_at, o.units if o.resource_id == resource.id else resource.units)
+            for i in group
+            for o in occurrences[i]
+        ]
+        blocked = [(b.start_at, b.end_at) for i in group for b in blocks[i]]
+        local_start = to_local(span.start, resource.timezone).replace(tzinfo=None)
+        local_end = to_local(span.end, resource.timezone).replace(tzinfo=None)
+        for index in range(1, int(horizon / step) + 1):
+            if nights:  # whole days in wall-clock time, so check-in stays at its hour across DST
+                try:
+                    moved = (
+                        to_utc(local_start + index * step, resource.timezone),
+                        to_utc(local_end + index * step, resource.timezone),
+                    )
+                except ValueError:
+                    continue
+                candidate = Span(moved[0], moved[1], span.units)
+            else:
+                candidate = Span(span.start + index * step, span.end + index * step, span.units)
+            if policy_reason(resource, candidate, now, viewer) is not None:
+                continue
+            if any(overlaps(a, b, candidate.start, candidate.end) for a, b in blocked):
+                continue
+            if units_free(resource.units, held, candidate, resource.buffer_minutes) < candidate.units:
+                continue
+            result[resource.id].append((candidate.start, candidate.end))
+            if len(result[resource.id]) == limit:
+                break
+    return result

@@ -72,12 +72,14 @@ def register_blueprints(app: Flask) -> None:
     from app.api import register_api
     from bookings.views import bp as bookings_views
     from calendars.views import bp as calendars_views
+    from resources.manage_views import bp as manage_views
     from resources.views import bp as resources_views
 
     app.register_blueprint(accounts_views)
     app.register_blueprint(resources_views)
     app.register_blueprint(bookings_views)
     app.register_blueprint(calendars_views)
+    app.register_blueprint(manage_views)
     register_api(app)
 
 

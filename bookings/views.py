@@ -264,9 +264,19 @@ def grant_authorization_page(resource_id: int):
         )
         db.session.commit()
         flash(_("Authorised."), "success")
-    except (InvalidInput, ValueError) as exc:
+    except InvalidInput as exc:
         db.session.rollback()
-        flash(getattr(exc, "detail", str(exc)), "error")
+        unknown = exc.messages.get("email") == "no user with this email"
+        flash(_("No user has this email address.") if unknown else exc.detail, "error")
+    except ValueError:
+        db.session.rollback()
+        flash(_("Give the expiry as a date."), "error")
+    return _back_to_authorizations(resource_id)
+
+
+def _back_to_authorizations(resource_id: int):
+    if request.form.get("back") == "manage":
+        return redirect(url_for("manage.authorisations", resource_id=resource_id))
     return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
 
 
@@ -276,7 +286,7 @@ def revoke_authorization_page(resource_id: int, authorization_id: int):
     catalogue.revoke_authorization(current_user, resource_id, authorization_id)
     db.session.commit()
     flash(_("Authorisation withdrawn."), "success")
-    return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
+    return _back_to_authorizations(resource_id)
 
 
 @bp.post("/resources/<id:resource_id>/waitlist")

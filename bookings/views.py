@@ -12,7 +12,7 @@ from app import clock
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
 from bookings import services
-from bookings.forms import BookingForm, CancelForm, DecisionForm
+from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
 from bookings.models import Status
 from bookings.waitlist import list_waitlist
 from calendars.zones import to_local
@@ -340,3 +340,83 @@ def leave_waitlist_page(entry_id: int):
     leave_waitlist(current_user, entry_id)
     db.session.commit()
     return redirect(url_for("bookings.mine") + "#waitlist")
+
+
+@bp.route("/bookings/<id:booking_id>/reschedule", methods=["GET", "POST"])
+@login_required
+def reschedule(booking_id: int):
+    """Move a booking, or one occurrence of a series, with every rule checked again."""
+    from app.errors import Conflict
+
+    booking = services.get_booking(current_user, booking_id)
+    resource = booking.resource
+    is_dorm = resource.kind == Kind.DORM
+    active = [o for o in booking.occurrences if o.active]
+    wanted = request.values.get("occurrence_id", "")
+    target = next((o for o in active if str(o.id) == wanted), active[0] if len(active) == 1 else None)
+    if target is None:
+        flash(_("Choose which session of the series to move."), "error")
+        return redirect(url_for("bookings.mine") + f"#booking-{booking.id}")
+    start, end = to_local(target.start_at, resource.timezone), to_local(target.end_at, resource.timezone)
+    form = RescheduleForm(
+        data={
+            "occurrence_id": str(target.id),
+            "date": start.date(),
+            "start_time": start.time(),
+            "end_time": end.time(),
+            "check_in": start.date(),
+            "check_out": end.date(),
+        }
+    )
+    conflict = None
+    if request.method == "POST" and form.validate_for(is_dorm):
+        if is_dorm:
+            values = {"start": form.check_in.data, "end": form.check_out.data}
+        else:
+            new_start = datetime.combine(form.date.data, form.start_time.data)
+            new_end = datetime.combine(form.date.data, form.end_time.data)
+            if new_end <= new_start:  # a session past midnight ends the next day
+                new_end += timedelta(days=1)
+            values = {"start": new_start, "end": new_end}
+        try:
+            services.update_booking(
+                current_user,
+                booking.id,
+                occurrence_id=target.id if len(active) > 1 else None,
+                now=clock.now(),
+                **values,
+            )
+            db.session.commit()
+        except services.BookingConflict as exc:
+            db.session.rollback()
+            conflict = exc
+        except InvalidInput as exc:
+            db.session.rollback()
+            first = form.check_in if is_dorm else form.date
+            fields = {"start": first, "end": form.check_out if is_dorm else form.end_time}
+            for name, message in exc.messages.items():
+                field = fields.get(name, first)
+                field.errors = [*field.errors, message]
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc.detail), "error")
+            return redirect(url_for("bookings.mine"))
+        else:
+            flash(
+                _("Moved: %(title)s. The new time is confirmed in your calendar feed.", title=booking.title), "success"
+            )
+            return redirect(url_for("bookings.mine") + f"#booking-{booking.id}")
+        booking = services.get_booking(current_user, booking_id)
+    status = 409 if conflict else 422 if form.errors else 200
+    return (
+        render_template(
+            "bookings/reschedule.html",
+            booking=booking,
+            resource=booking.resource,
+            target=target,
+            form=form,
+            conflict=conflict,
+            series=len(active) > 1,
+        ),
+        status,
+    )

@@ -118,12 +118,10 @@ def add_import_page(resource_id: int):
 
 
 def _back_to_imports(resource_id: int):
-    """Back to the page the form was on: the managers' imports page or the resource page."""
+    """Imports are managed on the managers' imports page (the resource page links to it)."""
     from flask import redirect, url_for
 
-    if request.form.get("back") == "manage":
-        return redirect(url_for("manage.imports", resource_id=resource_id))
-    return redirect(url_for("resources.detail", resource_id=resource_id) + "#imports")
+    return redirect(url_for("manage.imports", resource_id=resource_id))
 
 
 @bp.post("/resources/<id:resource_id>/imports/<id:import_id>/<any(refresh, remove):action>")

@@ -420,9 +420,7 @@ def test_imports_page_add_refresh_remove(client, auth, upt_manager, make_resourc
     resource = make_resource("UPT")
     login_as(auth, upt_manager)
     url = feeds.serve("/cal.ics", ONE)
-    added = client.post(
-        f"/resources/{resource.id}/imports", data={"url": url, "back": "manage"}, headers=ENGLISH, follow_redirects=True
-    )
+    added = client.post(f"/resources/{resource.id}/imports", data={"url": url}, headers=ENGLISH, follow_redirects=True)
     assert added.request.path == f"/manage/resources/{resource.id}/imports"
     assert "Calendar imported: 1 busy periods." in added.text
     assert url in added.text and "working" in added.text and "1 busy period" in added.text
@@ -453,7 +451,7 @@ def test_bad_import_address_is_explained(client, auth, upt_manager, make_resourc
     login_as(auth, upt_manager)
     response = client.post(
         f"/resources/{resource.id}/imports",
-        data={"url": "ftp://x", "back": "manage"},
+        data={"url": "ftp://x"},
         headers=ENGLISH,
         follow_redirects=True,
     )
@@ -507,3 +505,27 @@ def test_defaults_of_a_new_form_match_the_service(client, auth, upt_manager):
     assert re.search(rf'name="units"[^>]*value="{DEFAULTS["units"]}"', html)
     assert 'value="Europe/Bucharest"' in html and 'value="RON"' in html
     assert re.search(r'checked id="always_open"', html) and re.search(r'checked id="active"', html)
+
+
+def test_resource_page_links_managers_to_the_manage_pages(client, auth, upt_manager, make_user, make_resource):
+    resource = make_resource("UPT", visibility="public")
+    login_as(auth, upt_manager)
+    page = client.get(f"/resources/{resource.id}", headers=ENGLISH).text
+    for part in ("edit", "blocks", "imports", "authorisations"):
+        assert f'href="/manage/resources/{resource.id}/{part}"' in page
+    auth.logout()
+    login_as(auth, make_user("UPT", "member"))
+    assert "/manage/resources/" not in client.get(f"/resources/{resource.id}", headers=ENGLISH).text
+
+
+@pytest.mark.parametrize("role, links", [("manager", 3), ("admin", 4), ("member", 0)])
+def test_manage_menu_in_the_header(client, auth, make_user, role, links):
+    login_as(auth, make_user("UPT", role))
+    page = client.get("/bookings", headers=ENGLISH).text
+    menu = re.search(r'<li class="manage-menu">(.*?)</details>', page, re.S)
+    if links == 0:
+        assert menu is None
+        return
+    hrefs = re.findall(r'href="([^"]+)"', menu.group(1))
+    assert hrefs == ["/approvals", "/statements", "/manage/resources", "/admin/users"][:links]
+    assert "<summary" in menu.group(1) and "Manage</summary>" in menu.group(1)

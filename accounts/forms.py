@@ -21,7 +21,7 @@ ROLE_LABELS = {"member": _l("Member"), "manager": _l("Manager"), "admin": _l("Ad
 AFFILIATION_LABELS = {"student": _l("Student"), "staff": _l("Staff"), "researcher": _l("Researcher")}
 INSTITUTION_CODES = ("UVT", "UPT", "UMFT", "USVT")
 LOCALE_CHOICES = [
-    SelectChoice("", _l("Follow the browser")),
+    SelectChoice("", _l("Default (Romanian)")),
     SelectChoice("ro", "Română"),
     SelectChoice("en", "English"),
 ]

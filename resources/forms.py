@@ -16,7 +16,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from resources.features import FEATURES, feature_label
@@ -113,6 +113,12 @@ def format_day_hours(spans: list[list[str]] | None) -> str:
     return ", ".join(f"{a}–{b}" for a, b in spans or [])
 
 
+def finite(form, field) -> None:
+    """NaN and infinities parse as decimals but compare badly; refuse them before NumberRange runs."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("Give a number."))
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -159,16 +165,18 @@ class ResourceForm(FlaskForm):
     quota_hours_per_week = DecimalField(
         _l("Weekly quota per person (hours)"),
         places=1,
-        validators=[Optional(), NumberRange(min=0.1, max=168)],
+        validators=[Optional(), finite, NumberRange(min=0.1, max=168)],
         render_kw={"min": 0.1, "max": 168, "step": "0.5", "inputmode": "decimal"},
     )
     tariff_own = DecimalField(
-        _l("Own university"), places=2, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
+        _l("Own university"), places=2, validators=[Optional(), finite, NumberRange(min=0, max=1_000_000)]
     )
     tariff_partner = DecimalField(
-        _l("Partner university"), places=2, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
+        _l("Partner university"), places=2, validators=[Optional(), finite, NumberRange(min=0, max=1_000_000)]
     )
-    tariff_external = DecimalField(_l("External"), places=2, validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    tariff_external = DecimalField(
+        _l("External"), places=2, validators=[Optional(), finite, NumberRange(min=0, max=1_000_000)]
+    )
     currency = StringField(
         _l("Currency"),
         validators=[DataRequired(), Regexp(r"^[A-Z]{3}$", message=_l("Three capital letters, such as RON or EUR."))],

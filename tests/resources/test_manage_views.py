@@ -173,6 +173,8 @@ def test_dorm_times_round_trip(client, auth, admin):
         ({"currency": "lei"}, "currency", "Three capital letters"),
         ({"name": ""}, "name", "This field is required"),
         ({"tariff_partner": "abc"}, "tariff_partner", "Not a valid decimal value"),
+        ({"tariff_partner": "sNaN"}, "tariff_partner", "Give a number."),
+        ({"quota_hours_per_week": "Infinity"}, "quota_hours_per_week", "Give a number."),
         ({"features": ["jacuzzi"]}, "features", "is not a valid choice"),
         ({"institution": "UVT"}, "institution", "Not a valid choice"),
         ({"quota_hours_per_week": "500"}, "quota_hours_per_week", "Number must be between"),

@@ -154,12 +154,24 @@ def mine():
 def cancel(booking_id: int):
     form = CancelForm()
     if form.validate_on_submit():
+        from app.errors import Conflict
+
         occurrence = int(form.occurrence_id.data) if (form.occurrence_id.data or "").isdigit() else None
-        services.cancel_booking(
-            current_user, booking_id, occurrence_id=occurrence, following=form.following.data == "1", now=clock.now()
-        )
-        db.session.commit()
-        flash(_("Cancelled. The time is free again."), "success")
+        try:
+            services.cancel_booking(
+                current_user,
+                booking_id,
+                occurrence_id=occurrence,
+                following=form.following.data == "1",
+                now=clock.now(),
+            )
+        except Conflict:
+            # A second click, or another tab already cancelled it: say so instead of an error page.
+            db.session.rollback()
+            flash(_("This was already cancelled."), "info")
+        else:
+            db.session.commit()
+            flash(_("Cancelled. The time is free again."), "success")
     return redirect(
         request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("bookings.mine")
     )

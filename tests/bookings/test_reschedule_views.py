@@ -161,3 +161,12 @@ def test_my_bookings_offers_every_action(client, booker, api_for, make_resource)
     ):
         assert text in page, text
     assert f"/bookings/{series['id']}.ics" in page
+
+
+def test_cancelling_twice_is_explained_not_an_error_page(client, booker, api_for, make_resource):
+    lab = make_resource("UPT")
+    booking = api_for(booker).book(lab, "2026-11-10T10:00", "2026-11-10T11:00")
+    first = client.post(f"/bookings/{booking['id']}/cancel", headers=ENGLISH, follow_redirects=True)
+    assert "Cancelled. The time is free again." in first.text
+    again = client.post(f"/bookings/{booking['id']}/cancel", headers=ENGLISH, follow_redirects=True)
+    assert again.status_code == 200 and "This was already cancelled." in again.text

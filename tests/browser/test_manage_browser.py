@@ -91,6 +91,15 @@ def test_admin_changes_a_role(make_user, live_server, page):
     make_user("UMFT", "member", email="maria@umft.example.org", full_name="Maria Ionescu")
     sign_in(page, live_server, admin.email)
 
+    # The menu opens from the keyboard and Escape closes it again.
+    summary = page.locator(".manage-menu summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Users")).to_be_visible()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("link", name="Users")).to_be_hidden()
+    expect(summary).to_be_focused()
     page.get_by_text("Manage", exact=True).click()
     page.get_by_role("link", name="Users").click()
     page.locator("#q").fill("popescu")

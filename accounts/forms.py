@@ -46,6 +46,11 @@ class UserFilterForm(FlaskForm):
     role = SelectField(
         _l("Role"), choices=choices([("", _l("Any role")), *ROLE_LABELS.items()]), validators=[Optional()]
     )
+    status = SelectField(
+        _l("Status"),
+        choices=choices([("", _l("Active or not")), ("active", _l("active")), ("deactivated", _l("deactivated"))]),
+        validators=[Optional()],
+    )
 
 
 class UserEditForm(FlaskForm):

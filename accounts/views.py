@@ -113,6 +113,7 @@ def users():
         q=form.q.data if valid else None,
         institution=form.institution.data or None if valid else None,
         role=form.role.data or None if valid else None,
+        active={"active": True, "deactivated": False}.get(form.status.data or "") if valid else None,
         page=page_number,
         per_page=USERS_PER_PAGE,
     )

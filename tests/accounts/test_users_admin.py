@@ -333,3 +333,14 @@ def test_admin_cannot_deactivate_self_on_the_page(client, auth, admin):
     )
     assert response.status_code == 422 and "You cannot deactivate your own account." in response.text
     assert 'id="active-error"' in response.text
+
+
+def test_list_filters_by_status(client, auth, admin, make_user):
+    gone = make_user("UPT", "member", email="plecat@upt.example.org")
+    make_user("UPT", "member", email="activ@upt.example.org")
+    services.update_user(admin, gone.id, {"active": False})
+    db.session.commit()
+    auth.login(admin.email)
+    page = client.get("/admin/users?status=deactivated", headers=ENGLISH).text
+    assert "plecat@upt.example.org" in page and "activ@upt.example.org" not in page
+    assert "<strong>deactivated</strong>" in page

@@ -91,7 +91,8 @@ def test_admin_changes_a_role(make_user, live_server, page):
     make_user("UMFT", "member", email="maria@umft.example.org", full_name="Maria Ionescu")
     sign_in(page, live_server, admin.email)
 
-    # The menu opens from the keyboard and Escape closes it again.
+    # The menu opens from the keyboard and Escape closes it again (once the small script has run).
+    page.wait_for_load_state("load")
     summary = page.locator(".manage-menu summary")
     summary.focus()
     page.keyboard.press("Enter")

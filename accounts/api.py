@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g, request, url_for
 
 from accounts import services
-from accounts.schemas import TokenRequest, institution_json, token_json, user_json
+from accounts.schemas import (
+    TokenRequest,
+    UserCreate,
+    UserQuery,
+    UserUpdate,
+    institution_json,
+    token_json,
+    user_json,
+)
 from app.api import require_api_user
 from app.errors import Unauthenticated
 from app.extensions import db, limiter
-from app.validation import parse_json
+from app.validation import parse_json, parse_query
 
 bp = Blueprint("accounts_api", __name__)
 
@@ -65,3 +73,41 @@ def list_institutions():
 @bp.get("/institutions/<code>")
 def get_institution(code: str):
     return institution_json(services.get_institution(code[:10]))
+
+
+@bp.get("/users")
+def list_users():
+    actor = require_api_user()
+    query = parse_query(UserQuery, request.args)
+    result = services.list_users(actor, **query.model_dump())
+    return {
+        "items": [user_json(u) for u in result.items],
+        "total": result.total,
+        "page": result.page,
+        "per_page": result.per_page,
+    }
+
+
+@bp.post("/users")
+def create_user():
+    actor = require_api_user()
+    services.require_admin(actor)
+    data = parse_json(UserCreate, request.get_data())
+    user = services.admin_create_user(actor, data.model_dump(exclude_unset=True))
+    db.session.commit()
+    return user_json(user), 201, {"Location": url_for(".get_user", user_id=user.id)}
+
+
+@bp.get("/users/<id:user_id>")
+def get_user(user_id: int):
+    return user_json(services.get_user(require_api_user(), user_id))
+
+
+@bp.patch("/users/<id:user_id>")
+def update_user(user_id: int):
+    actor = require_api_user()
+    services.require_admin(actor)
+    data = parse_json(UserUpdate, request.get_data())
+    user = services.update_user(actor, user_id, data.model_dump(exclude_unset=True))
+    db.session.commit()
+    return user_json(user)

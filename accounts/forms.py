@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -14,3 +15,74 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Sign out"))
+
+
+ROLE_LABELS = {"member": _l("Member"), "manager": _l("Manager"), "admin": _l("Administrator")}
+AFFILIATION_LABELS = {"student": _l("Student"), "staff": _l("Staff"), "researcher": _l("Researcher")}
+INSTITUTION_CODES = ("UVT", "UPT", "UMFT", "USVT")
+LOCALE_CHOICES = [
+    SelectChoice("", _l("Default (Romanian)")),
+    SelectChoice("ro", "Română"),
+    SelectChoice("en", "English"),
+]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class UserFilterForm(FlaskForm):
+    """GET filters of the users list; no CSRF for a read."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Email or name"), validators=[Optional(), Length(max=200)])
+    institution = SelectField(
+        _l("University"),
+        choices=choices([("", _l("All universities")), *((c, c) for c in INSTITUTION_CODES)]),
+        validators=[Optional()],
+    )
+    role = SelectField(
+        _l("Role"), choices=choices([("", _l("Any role")), *ROLE_LABELS.items()]), validators=[Optional()]
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=choices([("", _l("Active or not")), ("active", _l("active")), ("deactivated", _l("deactivated"))]),
+        validators=[Optional()],
+    )
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
+    institution = SelectField(_l("University"), choices=choices((c, c) for c in INSTITUTION_CODES))
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
+    affiliation = SelectField(_l("Affiliation"), choices=choices(AFFILIATION_LABELS.items()))
+    locale = SelectField(_l("Language of mails"), choices=LOCALE_CHOICES, validators=[Optional()])
+    active = BooleanField(_l("Active (may sign in and use API tokens)"))
+    password = PasswordField(
+        _l("New password (optional)"), validators=[Optional(), Length(min=8, max=1024)], render_kw={"minlength": 8}
+    )
+    submit = SubmitField(_l("Save"))
+
+    def values(self) -> dict:
+        values = {
+            "full_name": (self.full_name.data or "").strip(),
+            "institution": self.institution.data,
+            "role": self.role.data,
+            "affiliation": self.affiliation.data,
+            "locale": self.locale.data or None,
+            "active": bool(self.active.data),
+        }
+        if self.password.data:
+            values["password"] = self.password.data
+        return values
+
+
+class UserCreateForm(UserEditForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=1024)])
+    submit = SubmitField(_l("Create user"))
+
+    def values(self) -> dict:
+        return {**super().values(), "email": self.email.data, "password": self.password.data}

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from accounts.models import Affiliation, ApiToken, Institution, Role, User
 from app.database import utcnow
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
@@ -162,3 +164,130 @@ def revoke_token(user: User, token_id: int, *, now: datetime | None = None) -> A
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
     return token
+
+
+# --- administration of users (admins only) -----------------------------------------------------
+
+LOCALES = ("ro", "en")
+USER_FIELDS = ("full_name", "institution", "role", "affiliation", "locale", "active", "password")
+
+
+def require_admin(actor: User | None) -> None:
+    if actor is None or actor.role != Role.ADMIN:
+        raise PermissionDenied("Only an administrator may manage users.")
+
+
+@dataclass
+class UserPage:
+    items: list[User]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_users(
+    actor: User,
+    *,
+    q: str | None = None,
+    institution: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> UserPage:
+    require_admin(actor)
+    query = select(User)
+    for term in (q or "").split():
+        pattern = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                func.lower(User.email).like(pattern, escape="\\"), func.lower(User.full_name).like(pattern, escape="\\")
+            )
+        )
+    if institution:
+        query = query.join(Institution, User.institution_id == Institution.id).where(
+            Institution.code == institution.upper()
+        )
+    if role:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(db.session.scalars(query.order_by(User.email).limit(per_page).offset((page - 1) * per_page)))
+    return UserPage(items, total, page, per_page)
+
+
+def get_user(actor: User, user_id: int) -> User:
+    require_admin(actor)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    return user
+
+
+def admin_create_user(actor: User, values: dict[str, Any]) -> User:
+    require_admin(actor)
+    errors = {field: "is required" for field in ("email", "password", "institution") if not values.get(field)}
+    if values.get("locale") not in (None, *LOCALES):
+        errors["locale"] = "must be ro or en"
+    if errors:
+        raise InvalidInput(errors)
+    user = create_user(
+        email=values["email"],
+        password=values["password"],
+        institution_code=values["institution"],
+        role=values.get("role") or Role.MEMBER.value,
+        affiliation=values.get("affiliation") or Affiliation.STAFF.value,
+        full_name=values.get("full_name") or "",
+    )
+    user.locale = values.get("locale")
+    if values.get("active") is False:
+        user.active = False
+    db.session.flush()
+    return user
+
+
+def update_user(actor: User, user_id: int, values: dict[str, Any]) -> User:
+    """Change a user's role, institution, affiliation, locale, name, password or active flag."""
+    user = get_user(actor, user_id)
+    errors: dict[str, str] = {}
+    for field in ("full_name", "institution", "role", "affiliation", "active"):
+        if field in values and values[field] is None:
+            errors[field] = "may not be null"
+    if values.get("role") is not None and values["role"] not in {r.value for r in Role}:
+        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+    if values.get("affiliation") is not None and values["affiliation"] not in {a.value for a in Affiliation}:
+        errors["affiliation"] = f"must be one of {', '.join(a.value for a in Affiliation)}"
+    if values.get("locale") not in (None, *LOCALES):
+        errors["locale"] = "must be ro or en"
+    if values.get("password") is not None and len(values["password"]) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    institution = None
+    if values.get("institution") is not None:
+        institution = find_institution(values["institution"])
+        if institution is None:
+            errors["institution"] = f"unknown institution {values['institution']!r}"
+    if user.id == actor.id:
+        # An admin locking themselves out would leave nobody able to undo it.
+        if values.get("role") not in (None, Role.ADMIN.value):
+            errors["role"] = "you cannot remove your own admin role; ask another admin"
+        if values.get("active") is False:
+            errors["active"] = "you cannot deactivate your own account"
+    if errors:
+        raise InvalidInput(errors)
+    for field in ("full_name", "role", "affiliation", "active"):
+        if field in values:
+            setattr(user, field, values[field])
+    if "locale" in values:
+        user.locale = values["locale"]
+    if institution is not None:
+        user.institution = institution
+        user.institution_id = institution.id
+    if values.get("password"):
+        user.password_hash = hash_password(values["password"])
+    db.session.flush()
+    return user

@@ -9,17 +9,27 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import services
-from accounts.forms import LoginForm, LogoutForm
+from accounts.forms import LoginForm, LogoutForm, UserCreateForm, UserEditForm, UserFilterForm
 from accounts.models import User
+from app.errors import InvalidInput
 from app.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
 
 
+@bp.app_context_processor
+def account_labels():
+    from accounts.forms import AFFILIATION_LABELS, ROLE_LABELS
+
+    return {"role_labels": ROLE_LABELS, "affiliation_labels": AFFILIATION_LABELS}
+
+
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # A deactivated account loses its open sessions too, not only future sign-ins.
+    return user if user is not None and user.active else None
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -64,3 +74,95 @@ def logout():
         logout_user()
         flash(_("You are signed out."), "info")
     return redirect(url_for("resources.index"))
+
+
+# --- administration of users -------------------------------------------------------------------
+
+USERS_PER_PAGE = 25
+
+
+def _apply_errors(form, exc: InvalidInput) -> None:
+    """Put the service's messages on the form's fields (unknown fields go on the first one)."""
+    fallback = form.email if isinstance(form, UserCreateForm) else form.full_name
+    for name, message in exc.messages.items():
+        target = getattr(form, name, None) or fallback
+        target.errors = [*target.errors, _translated(message)]
+
+
+def _translated(message: str) -> str:
+    messages = {
+        "you cannot remove your own admin role; ask another admin": _(
+            "You cannot remove your own admin role; ask another administrator."
+        ),
+        "you cannot deactivate your own account": _("You cannot deactivate your own account."),
+        "a user with this email already exists": _("A user with this email already exists."),
+    }
+    return messages.get(message, message)
+
+
+@bp.get("/admin/users")
+@login_required
+def users():
+    services.require_admin(current_user)
+    form = UserFilterForm(request.args)
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
+    valid = form.validate()
+    result = services.list_users(
+        current_user,
+        q=form.q.data if valid else None,
+        institution=form.institution.data or None if valid else None,
+        role=form.role.data or None if valid else None,
+        active={"active": True, "deactivated": False}.get(form.status.data or "") if valid else None,
+        page=page_number,
+        per_page=USERS_PER_PAGE,
+    )
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("accounts/users.html", form=form, result=result, args=args), 200 if valid else 422
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+def new_user():
+    services.require_admin(current_user)
+    form = UserCreateForm(data={"active": True, "institution": current_user.institution.code})
+    if form.validate_on_submit():
+        try:
+            user = services.admin_create_user(current_user, form.values())
+            db.session.commit()
+        except InvalidInput as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("accounts.edit_user", user_id=user.id))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=None), status
+
+
+@bp.route("/admin/users/<id:user_id>", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int):
+    user = services.get_user(current_user, user_id)
+    form = UserEditForm(
+        data={
+            "full_name": user.full_name,
+            "institution": user.institution.code,
+            "role": user.role,
+            "affiliation": user.affiliation,
+            "locale": user.locale or "",
+            "active": user.active,
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            services.update_user(current_user, user.id, form.values())
+            db.session.commit()
+        except InvalidInput as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            flash(_("Saved the changes to %(email)s.", email=user.email), "success")
+            return redirect(url_for("accounts.edit_user", user_id=user.id))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=user), status

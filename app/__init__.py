@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from bookings.event_views import bp as events_views
     from bookings.views import bp as bookings_views
     from calendars.views import bp as calendars_views
+    from resources.manage_views import bp as manage_views
     from resources.views import bp as resources_views
 
     app.register_blueprint(accounts_views)
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bookings_views)
     app.register_blueprint(events_views)
     app.register_blueprint(calendars_views)
+    app.register_blueprint(manage_views)
     register_api(app)
 
 

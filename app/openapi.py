@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from accounts.schemas import TokenRequest
+from accounts.schemas import TokenRequest, UserCreate, UserUpdate
 from bookings.schemas import (
     AuthorizationCreate,
     BookingCreate,
@@ -86,7 +86,7 @@ def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str
 
 REF = {
     name: {"$ref": f"#/components/schemas/{name}"}
-    for name in ("Resource", "Site", "Block", "Institution", "Booking", "Availability", "Authorization")
+    for name in ("Resource", "Site", "Block", "Institution", "Booking", "Availability", "Authorization", "User")
 }
 
 
@@ -176,6 +176,7 @@ def build_openapi() -> dict[str, Any]:
         _query("feature", {"type": "string"}, "a feature code from /features"),
         _query("free_from", {"type": "string", "format": "date-time"}, "with free_to: only resources free then"),
         _query("free_to", {"type": "string", "format": "date-time"}),
+        _query("managed", {"type": "boolean", "default": False}, "only the resources the caller may change"),
         _query("page", {"type": "integer", "minimum": 1, "default": 1}),
         _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
     ]
@@ -206,7 +207,7 @@ def build_openapi() -> dict[str, Any]:
                 tag="auth",
             ),
         },
-        "/me": {"get": _op("The authenticated user", _ok("User") | _problems(401), auth=True, tag="auth")},
+        "/me": {"get": _op("The authenticated user", _ok("User", REF["User"]) | _problems(401), auth=True, tag="auth")},
         "/institutions": {
             "get": _op("The alliance's universities", _ok("Institutions", _items(REF["Institution"])), tag="catalogue")
         },
@@ -254,8 +255,9 @@ def build_openapi() -> dict[str, Any]:
                 tag="catalogue",
             ),
             "post": _op(
-                "Block a period (maintenance, holidays)",
-                _ok("Created", REF["Block"], "201") | _problems(400, 401, 403, 404, 422),
+                "Block a period (maintenance, holidays); the answer lists the bookings it overlaps",
+                _ok("Created", {"$ref": "#/components/schemas/BlockCreated"}, "201")
+                | _problems(400, 401, 403, 404, 422),
                 body="BlockCreate",
                 auth=True,
                 params=[rid],
@@ -603,12 +605,55 @@ def build_openapi() -> dict[str, Any]:
                 tag="calendars",
             ),
         },
+        "/users": {
+            "get": _op(
+                "Users, searched by email or name and filtered (admins only)",
+                _ok("A page of users", _items(REF["User"], total=True)) | _problems(401, 403, 422),
+                auth=True,
+                params=[
+                    _query("q", {"type": "string", "maxLength": 200}, "words matched in email and name"),
+                    _query("institution", {"type": "string"}, "UVT, UPT, UMFT or USVT"),
+                    _query("role", {"enum": ["member", "manager", "admin"]}),
+                    _query("active", {"type": "boolean"}),
+                    _query("page", {"type": "integer", "minimum": 1, "default": 1}),
+                    _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),
+                ],
+                tag="users",
+            ),
+            "post": _op(
+                "Create a user (admins only)",
+                _ok("Created", REF["User"], "201") | _problems(400, 401, 403, 422),
+                body="UserCreate",
+                auth=True,
+                tag="users",
+            ),
+        },
+        "/users/{user_id}": {
+            "get": _op(
+                "One user (admins only)",
+                _ok("User", REF["User"]) | _problems(401, 403, 404),
+                auth=True,
+                params=[_path_param("user_id")],
+                tag="users",
+            ),
+            "patch": _op(
+                "Change a user's role, institution, affiliation, language, name, password or active flag "
+                "(admins only; an admin cannot remove their own admin role or deactivate themselves)",
+                _ok("User", REF["User"]) | _problems(400, 401, 403, 404, 422),
+                body="UserUpdate",
+                auth=True,
+                params=[_path_param("user_id")],
+                tag="users",
+            ),
+        },
         "/features": {"get": _op("The feature and equipment tags", _ok("Features"), tag="catalogue")},
         "/openapi.json": {"get": _op("This document", _ok("OpenAPI 3.1 document"), tag="meta")},
     }
     schemas: dict[str, Any] = {}
     for model in (
         TokenRequest,
+        UserCreate,
+        UserUpdate,
         ResourceCreate,
         ResourceFields,
         BlockCreate,
@@ -732,6 +777,48 @@ def _output_schemas() -> dict[str, Any]:
                 "source": string,
             },
             "required": ["id", "resource_id", "start", "end"],
+        },
+        "BlockCreated": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Block"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "overlapping_bookings": {
+                            "type": "array",
+                            "description": "active bookings inside the new block; they are not cancelled",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "booking_id": integer,
+                                    "occurrence_id": integer,
+                                    "title": string,
+                                    "status": string,
+                                    "requester": string,
+                                    "start": {"type": "string", "format": "date-time"},
+                                    "end": {"type": "string", "format": "date-time"},
+                                },
+                            },
+                        }
+                    },
+                    "required": ["overlapping_bookings"],
+                },
+            ]
+        },
+        "User": {
+            "type": "object",
+            "properties": {
+                "id": integer,
+                "email": string,
+                "full_name": string,
+                "institution": string,
+                "role": {"enum": ["member", "manager", "admin"]},
+                "affiliation": {"enum": ["student", "staff", "researcher"]},
+                "locale": {"type": ["string", "null"]},
+                "active": {"type": "boolean"},
+                "created_at": {"type": "string", "format": "date-time"},
+            },
+            "required": ["id", "email", "institution", "role", "affiliation", "active"],
         },
         "Booking": {
             "type": "object",

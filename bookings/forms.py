@@ -120,3 +120,24 @@ class EventItemsForm(FlaskForm):
     check = SubmitField(_l("Check availability"))
     add_row = SubmitField(_l("Add a row"))
     book = SubmitField(_l("Add these items"))
+
+
+class RescheduleForm(FlaskForm):
+    """A new time for one booking or one occurrence of a series, in the resource's local time."""
+
+    occurrence_id = HiddenField()
+    date = DateField(_l("New date"), validators=[Optional()])
+    start_time = TimeField(_l("From"), validators=[Optional()])
+    end_time = TimeField(_l("To"), validators=[Optional()])
+    check_in = DateField(_l("Check-in day"), validators=[Optional()])
+    check_out = DateField(_l("Check-out day"), validators=[Optional()])
+    submit = SubmitField(_l("Move the booking"))
+
+    def validate_for(self, is_dorm: bool) -> bool:
+        ok = self.validate()
+        needed = (self.check_in, self.check_out) if is_dorm else (self.date, self.start_time, self.end_time)
+        for field in needed:
+            if field.data is None and not field.errors:
+                field.errors = [*field.errors, _l("This field is required.")]
+                ok = False
+        return ok

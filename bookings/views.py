@@ -12,7 +12,7 @@ from app import clock
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
 from bookings import services
-from bookings.forms import BookingForm, CancelForm, DecisionForm
+from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
 from bookings.models import Status
 from bookings.waitlist import list_waitlist
 from calendars.zones import to_local
@@ -155,12 +155,24 @@ def mine():
 def cancel(booking_id: int):
     form = CancelForm()
     if form.validate_on_submit():
+        from app.errors import Conflict
+
         occurrence = int(form.occurrence_id.data) if (form.occurrence_id.data or "").isdigit() else None
-        services.cancel_booking(
-            current_user, booking_id, occurrence_id=occurrence, following=form.following.data == "1", now=clock.now()
-        )
-        db.session.commit()
-        flash(_("Cancelled. The time is free again."), "success")
+        try:
+            services.cancel_booking(
+                current_user,
+                booking_id,
+                occurrence_id=occurrence,
+                following=form.following.data == "1",
+                now=clock.now(),
+            )
+        except Conflict:
+            # A second click, or another tab already cancelled it: say so instead of an error page.
+            db.session.rollback()
+            flash(_("This was already cancelled."), "info")
+        else:
+            db.session.commit()
+            flash(_("Cancelled. The time is free again."), "success")
     return redirect(
         request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("bookings.mine")
     )
@@ -265,9 +277,19 @@ def grant_authorization_page(resource_id: int):
         )
         db.session.commit()
         flash(_("Authorised."), "success")
-    except (InvalidInput, ValueError) as exc:
+    except InvalidInput as exc:
         db.session.rollback()
-        flash(getattr(exc, "detail", str(exc)), "error")
+        unknown = exc.messages.get("email") == "no user with this email"
+        flash(_("No user has this email address.") if unknown else exc.detail, "error")
+    except ValueError:
+        db.session.rollback()
+        flash(_("Give the expiry as a date."), "error")
+    return _back_to_authorizations(resource_id)
+
+
+def _back_to_authorizations(resource_id: int):
+    if request.form.get("back") == "manage":
+        return redirect(url_for("manage.authorisations", resource_id=resource_id))
     return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
 
 
@@ -277,7 +299,7 @@ def revoke_authorization_page(resource_id: int, authorization_id: int):
     catalogue.revoke_authorization(current_user, resource_id, authorization_id)
     db.session.commit()
     flash(_("Authorisation withdrawn."), "success")
-    return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
+    return _back_to_authorizations(resource_id)
 
 
 @bp.post("/resources/<id:resource_id>/waitlist")
@@ -331,3 +353,83 @@ def leave_waitlist_page(entry_id: int):
     leave_waitlist(current_user, entry_id)
     db.session.commit()
     return redirect(url_for("bookings.mine") + "#waitlist")
+
+
+@bp.route("/bookings/<id:booking_id>/reschedule", methods=["GET", "POST"])
+@login_required
+def reschedule(booking_id: int):
+    """Move a booking, or one occurrence of a series, with every rule checked again."""
+    from app.errors import Conflict
+
+    booking = services.get_booking(current_user, booking_id)
+    resource = booking.resource
+    is_dorm = resource.kind == Kind.DORM
+    active = [o for o in booking.occurrences if o.active]
+    wanted = request.values.get("occurrence_id", "")
+    target = next((o for o in active if str(o.id) == wanted), active[0] if len(active) == 1 else None)
+    if target is None:
+        flash(_("Choose which session of the series to move."), "error")
+        return redirect(url_for("bookings.mine") + f"#booking-{booking.id}")
+    start, end = to_local(target.start_at, resource.timezone), to_local(target.end_at, resource.timezone)
+    form = RescheduleForm(
+        data={
+            "occurrence_id": str(target.id),
+            "date": start.date(),
+            "start_time": start.time(),
+            "end_time": end.time(),
+            "check_in": start.date(),
+            "check_out": end.date(),
+        }
+    )
+    conflict = None
+    if request.method == "POST" and form.validate_for(is_dorm):
+        if is_dorm:
+            values = {"start": form.check_in.data, "end": form.check_out.data}
+        else:
+            new_start = datetime.combine(form.date.data, form.start_time.data)
+            new_end = datetime.combine(form.date.data, form.end_time.data)
+            if new_end <= new_start:  # a session past midnight ends the next day
+                new_end += timedelta(days=1)
+            values = {"start": new_start, "end": new_end}
+        try:
+            services.update_booking(
+                current_user,
+                booking.id,
+                occurrence_id=target.id if len(active) > 1 else None,
+                now=clock.now(),
+                **values,
+            )
+            db.session.commit()
+        except services.BookingConflict as exc:
+            db.session.rollback()
+            conflict = exc
+        except InvalidInput as exc:
+            db.session.rollback()
+            first = form.check_in if is_dorm else form.date
+            fields = {"start": first, "end": form.check_out if is_dorm else form.end_time}
+            for name, message in exc.messages.items():
+                field = fields.get(name, first)
+                field.errors = [*field.errors, message]
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc.detail), "error")
+            return redirect(url_for("bookings.mine"))
+        else:
+            flash(
+                _("Moved: %(title)s. The new time is confirmed in your calendar feed.", title=booking.title), "success"
+            )
+            return redirect(url_for("bookings.mine") + f"#booking-{booking.id}")
+        booking = services.get_booking(current_user, booking_id)
+    status = 409 if conflict else 422 if form.errors else 200
+    return (
+        render_template(
+            "bookings/reschedule.html",
+            booking=booking,
+            resource=booking.resource,
+            target=target,
+            form=form,
+            conflict=conflict,
+            series=len(active) > 1,
+        ),
+        status,
+    )

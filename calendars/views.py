@@ -104,7 +104,7 @@ def change_feed_page(feed_id: int, action: str):
 @bp.post("/resources/<id:resource_id>/imports")
 @login_required
 def add_import_page(resource_id: int):
-    from flask import flash, redirect, url_for
+    from flask import flash
     from flask_babel import gettext as _
 
     from app.errors import InvalidInput
@@ -123,20 +123,34 @@ def add_import_page(resource_id: int):
             flash(_("Calendar imported: %(num)d busy periods.", num=feed.event_count), "success")
         else:
             flash(_("The calendar could not be read: %(error)s", error=feed.last_error), "error")
-    return redirect(url_for("resources.detail", resource_id=resource_id) + "#imports")
+    return _back_to_imports(resource_id)
+
+
+def _back_to_imports(resource_id: int):
+    """Imports are managed on the managers' imports page (the resource page links to it)."""
+    from flask import redirect, url_for
+
+    return redirect(url_for("manage.imports", resource_id=resource_id))
 
 
 @bp.post("/resources/<id:resource_id>/imports/<id:import_id>/<any(refresh, remove):action>")
 @login_required
 def change_import_page(resource_id: int, import_id: int, action: str):
-    from flask import redirect, url_for
+    from flask import flash
+    from flask_babel import gettext as _
 
     from app.extensions import db
     from calendars import imports
 
     if action == "refresh":
-        imports.refresh_import(imports.get_import(current_user, resource_id, import_id), now=clock.now())
+        feed = imports.get_import(current_user, resource_id, import_id)
+        imports.refresh_import(feed, now=clock.now())
+        if feed.last_status == "ok":
+            flash(_("Calendar refreshed: %(num)d busy periods.", num=feed.event_count), "success")
+        else:
+            flash(_("The calendar could not be read: %(error)s", error=feed.last_error), "error")
     else:
         imports.remove_import(current_user, resource_id, import_id)
+        flash(_("Imported calendar removed with its busy time."), "success")
     db.session.commit()
-    return redirect(url_for("resources.detail", resource_id=resource_id) + "#imports")
+    return _back_to_imports(resource_id)

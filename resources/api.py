@@ -23,6 +23,7 @@ from resources.schemas import (
     SiteCreate,
     TimelineQuery,
     block_json,
+    overlapping_json,
     resource_json,
     site_json,
 )
@@ -76,8 +77,12 @@ def create_block(resource_id: int):
     user = require_api_user()
     data = parse_json(BlockCreate, request.get_data())
     block = services.create_block(user, resource_id, start=data.start, end=data.end, reason=data.reason)
+    overlapping = services.bookings_during(block.resource, block.start_at, block.end_at)
+    body = block_json(block) | {
+        "overlapping_bookings": [overlapping_json(o, block.resource.timezone) for o in overlapping]
+    }
     db.session.commit()
-    return block_json(block), 201
+    return body, 201
 
 
 @bp.delete("/resources/<id:resource_id>/blocks/<id:block_id>")

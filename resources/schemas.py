@@ -77,6 +77,7 @@ class ResourceQuery(BaseModel):
     feature: Annotated[str, Field(max_length=40)] | None = None
     free_from: datetime | None = None
     free_to: datetime | None = None
+    managed: bool = False
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 20
 
@@ -188,4 +189,16 @@ def block_json(block: Block) -> dict[str, Any]:
         "end": isoformat_local(block.end_at, tz),
         "reason": block.reason,
         "source": block.source,
+    }
+
+
+def overlapping_json(occurrence: Any, tz: str) -> dict[str, Any]:
+    return {
+        "booking_id": occurrence.booking_id,
+        "occurrence_id": occurrence.id,
+        "title": occurrence.booking.title,
+        "status": occurrence.booking.status,
+        "requester": occurrence.booking.requester.email,
+        "start": isoformat_local(occurrence.start_at, tz),
+        "end": isoformat_local(occurrence.end_at, tz),
     }

@@ -113,6 +113,15 @@ def can_manage(user: User | None, institution_id: int) -> bool:
     return user.role == Role.ADMIN or (user.role == Role.MANAGER and user.institution_id == institution_id)
 
 
+def managed_clause(user: User | None):
+    """SQL condition for the resources `user` may change (active or not)."""
+    if user is not None and user.role == Role.ADMIN:
+        return true()
+    if user is not None and user.role == Role.MANAGER:
+        return Resource.institution_id == user.institution_id
+    return false()
+
+
 def require_manager(user: User | None, institution_id: int) -> None:
     if not can_manage(user, institution_id):
         raise PermissionDenied("Only an admin or a manager of the owning institution may do this.")
@@ -210,6 +219,7 @@ def search_resources(
     feature: str | None = None,
     free_from: datetime | None = None,
     free_to: datetime | None = None,
+    managed: bool = False,
     page: int = 1,
     per_page: int = 20,
 ) -> SearchResult:
@@ -221,6 +231,8 @@ def search_resources(
         min_capacity=min_capacity,
         feature=feature,
     )
+    if managed:
+        query = query.where(managed_clause(viewer))
 
     if free_from is not None or free_to is not None:
         if free_from is None or free_to is None:
@@ -423,6 +435,28 @@ def create_block(actor: User, resource_id: int, *, start: datetime, end: datetim
     db.session.add(block)
     db.session.flush()
     return block
+
+
+def bookings_during(resource: Resource, start_at: datetime, end_at: datetime) -> list[Any]:
+    """Active occurrences of `resource` overlapping [start_at, end_at): what a new block affects.
+
+    A block does not cancel anything by itself; the manager is told who is affected and decides.
+    """
+    from bookings.models import Occurrence
+
+    return list(
+        db.session.scalars(
+            select(Occurrence)
+            .where(
+                Occurrence.resource_id == resource.id,
+                Occurrence.active.is_(True),
+                Occurrence.start_at < end_at,
+                Occurrence.end_at > start_at,
+            )
+            .order_by(Occurrence.start_at)
+            .limit(200)
+        )
+    )
 
 
 def list_blocks(

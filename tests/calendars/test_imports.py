@@ -246,12 +246,14 @@ def test_import_form_for_managers(feeds, lab, client, auth, make_user):
 
     auth.login(make_user("UVT", "manager").email)
     page = client.get(f"/resources/{lab.id}", headers=ENGLISH).text
-    assert "Imported calendars" in page
-    client.post(f"/resources/{lab.id}/imports", data={"url": feeds.serve("/form.ics", WEEKLY)})
-    page = client.get(f"/resources/{lab.id}", headers=ENGLISH).text
+    assert f'href="/manage/resources/{lab.id}/imports">Imported calendars</a>' in page
+    manage = f"/manage/resources/{lab.id}/imports"
+    response = client.post(f"/resources/{lab.id}/imports", data={"url": feeds.serve("/form.ics", WEEKLY)})
+    assert response.headers["Location"] == manage
+    page = client.get(manage, headers=ENGLISH).text
     assert "3 busy periods" in page
     client.post(f"/resources/{lab.id}/imports", data={"url": feeds.serve("/bad.ics", b"nonsense")})
-    page = client.get(f"/resources/{lab.id}", headers=ENGLISH).text
+    page = client.get(manage, headers=ENGLISH).text
     assert "last refresh failed" in page and "not a valid iCalendar" in page
     assert client.post(f"/resources/{lab.id}/imports", data={"url": "gopher://x"}).status_code == 302
 

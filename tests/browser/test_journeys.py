@@ -209,3 +209,153 @@ def test_a_clash_is_explained_and_a_suggested_slot_is_booked_in_one_click(
     assert booking.status == "confirmed" and booking.title == "Programare paralelă"
     local_start = datetime.fromisoformat(f"{date}T{start}")
     assert booking.occurrences[0].start_at == to_utc(local_start, "Europe/Bucharest")
+
+
+def test_language_choice_switches_texts_and_sticks_across_pages(demo, researcher, live_server, new_page):
+    page = new_page(locale="ro-RO")  # a Romanian browser
+    html, h1 = page.locator("html"), page.locator("main h1")
+    switch = page.get_by_role("navigation", name=re.compile("^(Limba|Language)$"))
+    aula = f"{live_server}/resources/{demo.ids['umft-aula-magna']}"
+
+    page.goto(aula)
+    expect(html).to_have_attribute("lang", "ro")
+    expect(h1).to_have_text("Aula Magna UMFT")
+    expect(page.get_by_role("link", name="Salt la conținut")).to_be_attached()
+
+    switch.get_by_role("link", name="English").click()
+    expect(html).to_have_attribute("lang", "en")
+    assert page.url == aula  # back on the same page
+    expect(h1).to_have_text("UMFT Aula Magna")
+    expect(page.locator("#facts-heading")).to_have_text("Details")
+    # The choice beats the browser's language on every following page, signed in or not.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalogue").click()
+    expect(html).to_have_attribute("lang", "en")
+    expect(h1).to_have_text("Catalogue")
+    sign_in_with_the_form(page, live_server, RESEARCHER, PASSWORD)
+    expect(page.locator(".flash-success")).to_have_text("Welcome, Mihai Popescu.")
+    page.get_by_role("link", name="My bookings").click()
+    expect(html).to_have_attribute("lang", "en")
+    expect(h1).to_have_text("My bookings")
+
+    switch.get_by_role("link", name="Română").click()
+    expect(html).to_have_attribute("lang", "ro")
+    assert page.url == f"{live_server}/bookings"
+    expect(h1).to_have_text("Rezervările mele")
+    expect(switch.get_by_role("link", name="Română")).to_have_attribute("aria-current", "true")
+    # A new tab of the same browser keeps it too.
+    other = page.context.new_page()
+    other.goto(f"{live_server}/resources")
+    expect(other.locator("html")).to_have_attribute("lang", "ro")
+    expect(other.locator("main h1")).to_have_text("Catalog")
+    expect(other.get_by_role("navigation", name="Principal")).to_contain_text("Rezervările mele")
+    other.close()
+
+
+def test_flash_messages_are_announced_and_told_apart(demo, live_server, page):
+    def look(locator):
+        return locator.evaluate(
+            "el => { const s = getComputedStyle(el), icon = getComputedStyle(el, '::before');"
+            " return {background: s.backgroundColor, border: s.borderLeftColor, icon: icon.content}; }"
+        )
+
+    sign_in_with_the_form(page, live_server, demo.users["manager.umft"], demo.password)
+    success = page.locator(".flash-success")
+    expect(success).to_have_attribute("role", "status")  # polite: read when the reader is idle
+    success_look = look(success)
+
+    page.goto(f"{live_server}/statements?month=2020-13")
+    error = page.locator(".flash")
+    expect(error).to_have_class(re.compile(r"\bflash-error\b"))
+    expect(error).to_have_attribute("role", "alert")  # assertive: read at once
+    error_look = look(error)
+
+    for key in ("background", "border", "icon"):
+        assert error_look[key] != success_look[key], (key, error_look, success_look)
+    assert "rgb(255, 255, 255)" not in (error_look["background"], success_look["background"])
+    assert "none" not in (error_look["icon"], success_look["icon"])
+
+
+FOCUSED = """() => {
+  const el = document.activeElement, style = getComputedStyle(el);
+  const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+  const box = el.getBoundingClientRect();
+  return {tag: el.tagName.toLowerCase(), id: el.id, type: el.type || '',
+          text: (el.innerText || el.value || '').trim().slice(0, 80),
+          visible: ring, inside: box.width > 0 && box.right > 0 && box.left < innerWidth};
+}"""
+
+
+def focused(page) -> dict:
+    return page.evaluate(FOCUSED)
+
+
+def tab_to(page, wanted, key: str = "Tab", limit: int = 80) -> dict:
+    """Press Tab (or Shift+Tab) until the focused element matches; every stop on the way must show its focus."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press(key)
+        state = focused(page)
+        if state["tag"] not in ("body", "main"):
+            assert state["visible"] and state["inside"], f"focus is not visible on {state}"
+        if wanted(state):
+            return state
+        seen.append(f"{state['tag']}#{state['id']} {state['text'][:30]!r}")
+    raise AssertionError(f"{key} never reached the element; visited: {seen}")
+
+
+def test_booking_with_the_keyboard_only(demo, researcher, live_server, page):
+    page.goto(live_server)
+    # First Tab: the skip link appears on screen; Enter moves focus to the main content.
+    skip = tab_to(page, lambda f: True)
+    assert skip["text"] == "Skip to content" and skip["visible"] and skip["inside"], skip
+    expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "main" and page.url.endswith("#main")
+
+    # Back up into the header to sign in.
+    tab_to(page, lambda f: f["text"] == "Sign in", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("main h1")).to_have_text("Sign in")
+    tab_to(page, lambda f: f["id"] == "email")
+    page.keyboard.type(RESEARCHER)
+    tab_to(page, lambda f: f["id"] == "password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_have_text("Welcome, Mihai Popescu.")
+
+    # Find the lab through the catalogue's text filter.
+    tab_to(page, lambda f: f["text"] == "Catalogue")
+    page.keyboard.press("Enter")
+    expect(page.locator("main h1")).to_have_text("Catalogue")
+    tab_to(page, lambda f: f["id"] == "q")
+    page.keyboard.type("045C")
+    page.keyboard.press("Enter")
+    expect(page.locator("#result-count")).to_have_text("1 resource")
+    tab_to(page, lambda f: f["text"] == "Computer Lab 045C")
+    page.keyboard.press("Enter")
+    expect(page.locator("main h1")).to_have_text("Computer Lab 045C")
+
+    # The booking form: type into each field; date and time inputs take digits segment by segment.
+    tab_to(page, lambda f: f["id"] == "title")
+    page.keyboard.type("Consultații proiect")
+    tab_to(page, lambda f: f["id"] == "date")
+    page.keyboard.type("11102026")
+    tab_to(page, lambda f: f["id"] == "start_time")
+    page.keyboard.type("1000AM")
+    tab_to(page, lambda f: f["id"] == "end_time")
+    page.keyboard.type("1130AM")
+    expect(page.locator("#date")).to_have_value("2026-11-10")
+    expect(page.locator("#start_time")).to_have_value("10:00")
+    expect(page.locator("#end_time")).to_have_value("11:30")
+    tab_to(page, lambda f: f["type"] == "submit" and f["text"] == "Book")
+    page.keyboard.press("Space")
+
+    expect(page).to_have_url(f"{live_server}/bookings")
+    expect(page.locator(".flash-success")).to_have_text("Booked: Consultații proiect.")
+    card = page.locator(".booking-card", has_text="Consultații proiect")
+    expect(card.locator(".status")).to_have_text("confirmed")
+    expect(card.locator(".occurrences")).to_contain_text("Tue 10 Nov 2026, 10:00 – Tue 10 Nov 2026, 11:30")
+    [booking] = fresh(select(Booking).where(Booking.requester_id == researcher.id))
+    assert booking.status == "confirmed" and booking.resource_id == demo.ids["uvt-lab-computers"]
+    assert booking.occurrences[0].start_at == to_utc(datetime(2026, 11, 10, 10), "Europe/Bucharest")
+    assert booking.occurrences[0].end_at == to_utc(datetime(2026, 11, 10, 11, 30), "Europe/Bucharest")

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from app import clock
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
+from app.i18n import error_text, page_text
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm
 from bookings.models import Status
@@ -95,7 +96,7 @@ def book(resource_id: int):
             conflict = exc
         except PermissionDenied as exc:
             db.session.rollback()
-            form.title.errors = [*form.title.errors, str(exc.detail)]
+            form.title.errors = [*form.title.errors, error_text(exc)]
             refused = True
         except InvalidInput as exc:
             db.session.rollback()
@@ -103,7 +104,7 @@ def book(resource_id: int):
                 target = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}.get(
                     field, getattr(form, field, form.title)
                 )
-                target.errors = [*target.errors, message]
+                target.errors = [*target.errors, page_text(message)]
         else:
             if booking.status == Status.PENDING:
                 flash(
@@ -185,7 +186,8 @@ def decide(booking_id: int):
             )
         except services.BookingConflict as exc:
             db.session.rollback()
-            flash(_("Not approved: %(detail)s", detail=exc.detail), "error")
+            reasons = ", ".join(dict.fromkeys(reason_text(c.reason) for c in exc.clashes))
+            flash(_("Not approved: %(detail)s", detail=reasons), "error")
             return redirect(url_for("bookings.approvals"))
         db.session.commit()
         flash(
@@ -206,7 +208,7 @@ def statements_page():
     try:
         rows = statement(current_user, month[:7])
     except InvalidInput as exc:
-        flash(exc.messages.get("month", exc.detail), "error")
+        flash(error_text(exc), "error")
         month, rows = clock.now().strftime("%Y-%m"), statement(current_user, clock.now().strftime("%Y-%m"))
     return render_template("bookings/statements.html", rows=rows, month=month[:7])
 
@@ -240,7 +242,7 @@ def check_in_page(booking_id: int):
         flash(_("Checked in. Enjoy!"), "success")
     except (Conflict, InvalidInput) as exc:
         db.session.rollback()
-        flash(str(exc.detail), "error")
+        flash(error_text(exc), "error")
     return redirect(url_for("bookings.mine"))
 
 
@@ -266,7 +268,7 @@ def grant_authorization_page(resource_id: int):
         flash(_("Authorised."), "success")
     except (InvalidInput, ValueError) as exc:
         db.session.rollback()
-        flash(getattr(exc, "detail", str(exc)), "error")
+        flash(error_text(exc), "error")
     return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
 
 
@@ -302,7 +304,7 @@ def join_waitlist_page(resource_id: int):
             return redirect(url_for("bookings.mine") + "#waitlist")
         except (InvalidInput, PermissionDenied) as exc:
             db.session.rollback()
-            flash(str(exc.detail), "error")
+            flash(error_text(exc), "error")
     return redirect(url_for("resources.detail", resource_id=resource_id))
 
 
@@ -318,7 +320,7 @@ def accept_hold_page(booking_id: int):
         flash(_("The held time is yours."), "success")
     except Conflict as exc:
         db.session.rollback()
-        flash(str(exc.detail), "error")
+        flash(error_text(exc), "error")
     return redirect(url_for("bookings.mine"))
 
 

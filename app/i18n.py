@@ -85,18 +85,20 @@ def page_text(message: str) -> str:
     return gettext(message) if message else message
 
 
-def error_text(error: Exception, *, english_fallback: bool = True) -> str | None:
-    """What a page says about a refused action: each field message of invalid input, else the detail.
-
-    Without english_fallback, None when nothing of it is translated into the page's language, so that a
-    page which already says what happened in that language does not add an English sentence.
-    """
+def _raised(error: Exception) -> list[str]:
     from app.errors import InvalidInput
 
-    raised = (
-        list(error.messages.values()) if isinstance(error, InvalidInput) else [str(getattr(error, "detail", error))]
-    )
+    return list(error.messages.values()) if isinstance(error, InvalidInput) else [str(getattr(error, "detail", error))]
+
+
+def error_text(error: Exception) -> str:
+    """What a page says about a refused action: each field message of invalid input, else the detail."""
+    return " ".join(page_text(m) for m in _raised(error))
+
+
+def error_page_detail(error: Exception) -> str | None:
+    """The detail for an error page, left off when none of it is translated into the page's language:
+    the page already says what happened in that language, an English sentence would only add noise."""
+    raised = _raised(error)
     shown = [page_text(m) for m in raised]
-    if not english_fallback and shown == raised and current_language() != "en":
-        return None
-    return " ".join(shown)
+    return None if shown == raised and current_language() != "en" else " ".join(shown)

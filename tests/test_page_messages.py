@@ -69,3 +69,16 @@ def test_approval_over_a_clash_names_the_reason_in_the_page_language(client, aut
     page = client.post(f"/approvals/{request.id}", data={"approve": "1"}, headers=ROMANIAN, follow_redirects=True)
     assert '<p class="flash flash-error" role="alert">Neaprobat: resursa este blocată atunci</p>' in page.text
     assert "cannot be booked" not in page.text
+
+
+def test_feed_scopes_are_named_in_the_page_language(client, auth, make_user, make_resource):
+    from calendars import services as calendars
+
+    member, lab = make_user("UPT"), make_resource("UPT", visibility="public")
+    calendars.create_feed(member, "mine")
+    calendars.create_feed(member, f"resource:{lab.id}")
+    db.session.commit()
+    auth.login(member.email)
+    page = client.get("/bookings", headers=ROMANIAN).text
+    assert f"<strong>Resursa nr. {lab.id}</strong>" in page and "<strong>Rezervările mele</strong>" in page
+    assert f"Resource no. {lab.id}" in client.get("/bookings", headers=ENGLISH).text

@@ -42,6 +42,7 @@ PAGES = [
     Audited("/login?next=/bookings"),
     Audited("/resources/999999"),  # the 404 page
     Audited("/resources/999999", "member.upt"),
+    Audited("/statements", "member.upt"),  # the 403 page
     Audited("/", "member.upt"),
     Audited("/resources/{umft-sim-centre}", "member.upt"),
     Audited("/resources/{upt-court-1}", "member.upt"),

@@ -6,7 +6,7 @@ The business clock is pinned to Monday 2 November 2026, 09:00 in Timișoara (Tes
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -191,23 +191,21 @@ def test_a_clash_is_explained_and_a_suggested_slot_is_booked_in_one_click(
     suggestions = conflict.locator(".suggestions button.suggestion")
     expect(suggestions.first).to_be_visible()
     assert_accessible(page)
-    # The first suggestion is the nearest free hour: after the seminar and its 10-minute buffer.
+    # The first suggestion is the nearest free hour.
     first = conflict.locator(".suggestions li").first
     date = first.locator("input[name=date]").input_value()
     start = first.locator("input[name=start_time]").input_value()
     end = first.locator("input[name=end_time]").input_value()
-    assert (date, end) == (
-        "2026-11-10",
-        (datetime.strptime(start, "%H:%M").replace(hour=int(start[:2]) + 1)).strftime("%H:%M"),
-    )
-    assert start >= "12:10"
+    local_start = datetime.fromisoformat(f"{date}T{start}")
+    # Same day, same length (one hour), after the seminar and its 10-minute buffer.
+    assert date == "2026-11-10" and start >= "12:10", (date, start)
+    assert datetime.fromisoformat(f"{date}T{end}") - local_start == timedelta(hours=1)
     suggestions.first.click()
 
     expect(page).to_have_url(f"{live_server}/bookings")
     expect(page.locator(".flash-success")).to_have_text("Booked: Programare paralelă.")
     [booking] = fresh(select(Booking).where(Booking.requester_id == researcher.id))
     assert booking.status == "confirmed" and booking.title == "Programare paralelă"
-    local_start = datetime.fromisoformat(f"{date}T{start}")
     assert booking.occurrences[0].start_at == to_utc(local_start, "Europe/Bucharest")
 
 

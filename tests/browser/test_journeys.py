@@ -308,7 +308,8 @@ def test_booking_with_the_keyboard_only(demo, researcher, live_server, page):
     assert skip["text"] == "Skip to content" and skip["visible"] and skip["inside"], skip
     expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
     page.keyboard.press("Enter")
-    assert focused(page)["id"] == "main" and page.url.endswith("#main")
+    expect(page.locator("main#main")).to_be_focused()
+    expect(page).to_have_url(re.compile("#main$"))
 
     # Back up into the header to sign in.
     tab_to(page, lambda f: f["text"] == "Sign in", key="Shift+Tab")

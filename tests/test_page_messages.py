@@ -82,3 +82,11 @@ def test_feed_scopes_are_named_in_the_page_language(client, auth, make_user, mak
     page = client.get("/bookings", headers=ROMANIAN).text
     assert f"<strong>Resursa nr. {lab.id}</strong>" in page and "<strong>Rezervările mele</strong>" in page
     assert f"Resource no. {lab.id}" in client.get("/bookings", headers=ENGLISH).text
+
+
+def test_booking_window_agrees_with_its_number_in_romanian(client, make_resource):
+    far = make_resource(visibility="public", max_advance_days=90)
+    near = make_resource(visibility="public", max_advance_days=10)
+    assert "cu cel mult 90 de zile înainte" in client.get(f"/resources/{far.id}", headers=ROMANIAN).text
+    assert "cu cel mult 10 zile înainte" in client.get(f"/resources/{near.id}", headers=ROMANIAN).text
+    assert "up to 90 days ahead" in client.get(f"/resources/{far.id}", headers=ENGLISH).text

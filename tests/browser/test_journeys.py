@@ -58,7 +58,15 @@ def test_researcher_requests_weekly_sessions_at_a_partner_lab(demo, researcher, 
     expect(page.locator(".policy")).to_contain_text("Your request will need a manager's approval.")
 
     form = page.locator("form.booking-form")
-    form.get_by_label("Purpose").fill("Simulare: curs de resuscitare")
+    # Sent empty first: each missing field says so, tied to the field for screen readers.
+    form.get_by_role("button", name="Book").click()
+    purpose = form.get_by_label("Purpose")
+    expect(purpose).to_have_attribute("aria-invalid", "true")
+    expect(purpose).to_have_accessible_description("This field is required.")
+    expect(form.get_by_label("Date")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+
+    purpose.fill("Simulare: curs de resuscitare")
     form.get_by_label("Date").fill("2026-11-10")
     form.get_by_label("From").fill("10:00")
     form.get_by_label("To").fill("12:00")
@@ -125,7 +133,7 @@ def test_manager_approves_and_the_researcher_sees_it_confirmed(demo, researcher,
     assert stored.status == "confirmed" and all(o.active for o in stored.occurrences)
 
 
-def test_student_books_a_court_on_a_phone(demo, live_server, new_page):
+def test_student_books_a_court_on_a_phone(demo, live_server, new_page, assert_accessible):
     # A touch phone with a Romanian browser.
     page = new_page(locale="ro-RO", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     student = demo.users["member.uvt"]
@@ -144,6 +152,7 @@ def test_student_books_a_court_on_a_phone(demo, live_server, new_page):
     page.get_by_role("link", name="Sala de sport UVT – terenul 1").tap()
     expect(page.locator("main h1")).to_have_text("Sala de sport UVT – terenul 1")
     expect(page.locator(".policy")).to_contain_text("Pentru dvs. este gratuit.")
+    assert_accessible(page)
 
     form = page.locator("form.booking-form")
     form.get_by_label("Scop").fill("Baschet cu colegii")

@@ -151,9 +151,17 @@ def overflow_x(page: Any) -> dict[str, int] | None:
     return sizes if sizes["scroll"] > sizes["client"] else None
 
 
-def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
-    """Sign in through the real form endpoint with the page's own cookie jar (no page load)."""
-    response = page.request.post(f"{base_url}/login", form={"email": email, "password": password}, max_redirects=0)
+def sign_in(page: Any, base_url: str, email: str, password: str, language: str = "en") -> None:
+    """Sign in through the real form endpoint with the page's own cookie jar (no page load).
+
+    The welcome message is flashed in `language`, so pass the page's language.
+    """
+    response = page.request.post(
+        f"{base_url}/login",
+        form={"email": email, "password": password},
+        headers={"Accept-Language": language},
+        max_redirects=0,
+    )
     assert response.status == 302, f"sign-in as {email} failed: {response.status}"
 
 

@@ -15,6 +15,7 @@ import pytest
 from app import clock
 from app.extensions import db
 from bookings import services as bookings
+from bookings.waitlist import join_waitlist
 from calendars import services as calendars
 from tests.browser.conftest import overflow_x, sign_in
 
@@ -82,7 +83,7 @@ def book(user, resource_id: int, start: str, end: str, title: str, **fields):
 
 @pytest.fixture
 def scene(demo):
-    """Pages with content in every state: pending, confirmed and cancelled bookings, a feed, a statement."""
+    """Pages with content in every state: pending, confirmed and cancelled bookings, a waitlist, a feed, a statement."""
     researcher, manager = demo.user("member.upt"), demo.user("manager.umft")
     book(
         researcher,
@@ -97,6 +98,15 @@ def scene(demo):
     bookings.cancel_booking(researcher, football.id, occurrence_id=None, following=False, now=clock.now())
     book(researcher, demo.ids["umft-court-1"], "2026-11-05T17:00", "2026-11-05T18:00", "Baschet")
     calendars.create_feed(researcher, "mine")
+    book(demo.user("member.umft"), demo.ids["upt-court-2"], "2026-11-03T19:00", "2026-11-03T20:00", "Volei")
+    join_waitlist(
+        researcher,
+        resource_id=demo.ids["upt-court-2"],
+        start=datetime(2026, 11, 3, 19),
+        end=datetime(2026, 11, 3, 20),
+        title="Volei",
+        now=clock.now(),
+    )
     db.session.commit()
     assert manager is not None
     return demo
@@ -109,7 +119,7 @@ def test_page_is_accessible_in_both_languages_on_desktop_and_phone(scene, live_s
     for lang, locale in LANGUAGES.items():
         page = new_page(locale=locale, viewport=VIEWPORTS["desktop"])
         if audited.who:
-            sign_in(page, live_server, scene.users[audited.who], scene.password)
+            sign_in(page, live_server, scene.users[audited.who], scene.password, lang)
         page.goto(live_server + path)
         assert page.locator("html").get_attribute("lang") == lang
         for name, size in VIEWPORTS.items():

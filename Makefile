@@ -28,10 +28,10 @@ run: $(VENV)/.installed translations
 	$(FLASK) demo load --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# Mozilla's ical.js reads our feeds in the tests; skipped (with a reason) where npm is missing.
+# Mozilla's ical.js reads our feeds and axe-core audits our pages in the tests; skipped (with a reason) where npm is missing.
 tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then cd tests/js && npm ci --silent --no-audit --no-fund; \
-	else echo "npm not found: the ical.js feed tests will be skipped"; fi
+	else echo "npm not found: the ical.js feed checks and the axe-core audits will be skipped"; fi
 
 test: $(VENV)/.installed-dev translations tests/js/node_modules/.package-lock.json
 	$(BIN)/pytest --cov --cov-report=term:skip-covered

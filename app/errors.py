@@ -118,7 +118,9 @@ def register_error_handlers(app: Flask) -> None:
             if isinstance(error, Unauthenticated):
                 headers["WWW-Authenticate"] = 'Bearer realm="atu-facilities"'
             return body, status, headers
-        return html_error(error.status, error.detail)
+        from app.i18n import error_page_detail
+
+        return html_error(error.status, error_page_detail(error))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -49,3 +49,56 @@ def switch_language(code: str):
     response = redirect(target if is_safe_next(target) else url_for("resources.index"))
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue without translating it here (pybabel extracts N_ by default)."""
+    return message
+
+
+# Services raise plain English (the API answers it as is). These are the fixed ones the pages show; the
+# pages look them up in the catalogue through page_text. A message missing here is shown in English.
+SERVICE_MESSAGES = (
+    N_("This resource is not open to partner universities."),
+    N_("This resource needs training: ask its manager for an authorisation."),
+    N_("Only managers and admins decide requests."),
+    N_("Only a manager of the owning university (or an admin) decides requests."),
+    N_("Only an admin or a manager of the owning institution may do this."),
+    N_("Statements are for managers and admins."),
+    N_("give a month as YYYY-MM between 2000 and 2099"),
+    N_("the check-out day must be after the check-in day"),
+    N_("one booking may last at most a year"),
+    N_("this resource does not use check-in"),
+    N_("Check-in opens 15 minutes before the session and closes when it ends."),
+    N_("the slot has already started"),
+    N_("There is no hold to accept on this booking."),
+    N_("The hold has lapsed."),
+    N_("no user with this email"),
+    N_("give an http(s) or webcal address of an iCal feed"),
+)
+
+
+def page_text(message: str) -> str:
+    """A service's message in the visitor's language when the catalogue has it, else as raised."""
+    from flask_babel import gettext
+
+    return gettext(message) if message else message
+
+
+def _raised(error: Exception) -> list[str]:
+    from app.errors import InvalidInput
+
+    return list(error.messages.values()) if isinstance(error, InvalidInput) else [str(getattr(error, "detail", error))]
+
+
+def error_text(error: Exception) -> str:
+    """What a page says about a refused action: each field message of invalid input, else the detail."""
+    return " ".join(page_text(m) for m in _raised(error))
+
+
+def error_page_detail(error: Exception) -> str | None:
+    """The detail for an error page, left off when none of it is translated into the page's language:
+    the page already says what happened in that language, an English sentence would only add noise."""
+    raised = _raised(error)
+    shown = [page_text(m) for m in raised]
+    return None if shown == raised and current_language() != "en" else " ".join(shown)

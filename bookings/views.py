@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from app import clock
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
+from app.i18n import error_text, page_text
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
 from bookings.models import Status
@@ -95,7 +96,7 @@ def book(resource_id: int):
             conflict = exc
         except PermissionDenied as exc:
             db.session.rollback()
-            form.title.errors = [*form.title.errors, str(exc.detail)]
+            form.title.errors = [*form.title.errors, error_text(exc)]
             refused = True
         except InvalidInput as exc:
             db.session.rollback()
@@ -103,7 +104,7 @@ def book(resource_id: int):
                 target = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}.get(
                     field, getattr(form, field, form.title)
                 )
-                target.errors = [*target.errors, message]
+                target.errors = [*target.errors, page_text(message)]
         else:
             if booking.status == Status.PENDING:
                 flash(
@@ -198,7 +199,8 @@ def decide(booking_id: int):
             )
         except services.BookingConflict as exc:
             db.session.rollback()
-            flash(_("Not approved: %(detail)s", detail=exc.detail), "error")
+            reasons = ", ".join(dict.fromkeys(reason_text(c.reason) for c in exc.clashes))
+            flash(_("Not approved: %(detail)s", detail=reasons), "error")
             return redirect(url_for("bookings.approvals"))
         db.session.commit()
         flash(
@@ -219,7 +221,7 @@ def statements_page():
     try:
         rows = statement(current_user, month[:7])
     except InvalidInput as exc:
-        flash(exc.messages.get("month", exc.detail), "error")
+        flash(error_text(exc), "error")
         month, rows = clock.now().strftime("%Y-%m"), statement(current_user, clock.now().strftime("%Y-%m"))
     return render_template("bookings/statements.html", rows=rows, month=month[:7])
 
@@ -253,7 +255,7 @@ def check_in_page(booking_id: int):
         flash(_("Checked in. Enjoy!"), "success")
     except (Conflict, InvalidInput) as exc:
         db.session.rollback()
-        flash(str(exc.detail), "error")
+        flash(error_text(exc), "error")
     return redirect(url_for("bookings.mine"))
 
 
@@ -280,7 +282,7 @@ def grant_authorization_page(resource_id: int):
     except InvalidInput as exc:
         db.session.rollback()
         unknown = exc.messages.get("email") == "no user with this email"
-        flash(_("No user has this email address.") if unknown else exc.detail, "error")
+        flash(_("No user has this email address.") if unknown else error_text(exc), "error")
     except ValueError:
         db.session.rollback()
         flash(_("Give the expiry as a date."), "error")
@@ -325,7 +327,7 @@ def join_waitlist_page(resource_id: int):
             return redirect(url_for("bookings.mine") + "#waitlist")
         except (InvalidInput, PermissionDenied) as exc:
             db.session.rollback()
-            flash(str(exc.detail), "error")
+            flash(error_text(exc), "error")
     return redirect(url_for("resources.detail", resource_id=resource_id))
 
 
@@ -341,7 +343,7 @@ def accept_hold_page(booking_id: int):
         flash(_("The held time is yours."), "success")
     except Conflict as exc:
         db.session.rollback()
-        flash(str(exc.detail), "error")
+        flash(error_text(exc), "error")
     return redirect(url_for("bookings.mine"))
 
 

@@ -109,13 +109,14 @@ def add_import_page(resource_id: int):
 
     from app.errors import InvalidInput
     from app.extensions import db
+    from app.i18n import error_text
     from calendars import imports
 
     try:
         feed = imports.add_import(current_user, resource_id, request.form.get("url", "")[:2000])
     except InvalidInput as exc:
         db.session.rollback()
-        flash(exc.messages.get("url", exc.detail), "error")
+        flash(error_text(exc), "error")
     else:
         imports.refresh_import(feed, now=clock.now())
         db.session.commit()

@@ -92,3 +92,105 @@ def new_page(browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., 
 def page(new_page):
     """A desktop page (1280x800) with an English browser (Accept-Language: en-US)."""
     return new_page()
+
+
+# axe-core (Deque's accessibility engine, npm package in tests/js) audits pages against WCAG 2.1 A and AA.
+AXE_JS = Path(__file__).resolve().parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def _first_reason(node: dict[str, Any]) -> str:
+    lines = [line.strip() for line in node.get("failureSummary", "").splitlines()]
+    return next((line for line in lines if line and not line.startswith("Fix ")), "")
+
+
+def format_violations(violations: list[dict[str, Any]], label: str = "") -> list[str]:
+    """One readable paragraph per violation: rule, impact, help and the offending nodes."""
+    lines = []
+    for v in violations:
+        nodes = "\n".join(f"      {', '.join(map(str, n['target']))}: {_first_reason(n)}" for n in v["nodes"][:8])
+        more = f"\n      … and {len(v['nodes']) - 8} more" if len(v["nodes"]) > 8 else ""
+        lines.append(f"{label}[{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})\n{nodes}{more}")
+    return lines
+
+
+@pytest.fixture
+def axe() -> Callable[..., list[str]]:
+    """axe(page, label="") runs axe-core on the page as it is now; returns the serious or critical violations."""
+
+    if not AXE_JS.exists():
+        pytest.skip("accessibility audits need axe-core: run `npm ci` in tests/js (make test does it)")
+
+    def audit(page: Any, label: str = "") -> list[str]:
+        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=str(AXE_JS))
+        result = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+            AXE_TAGS,
+        )
+        return format_violations([v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS], label)
+
+    return audit
+
+
+@pytest.fixture
+def assert_accessible(axe: Callable[..., list[str]]) -> Callable[..., None]:
+    def check(page: Any, label: str = "") -> None:
+        problems = axe(page, label)
+        assert not problems, f"accessibility violations on {page.url}:\n" + "\n".join(problems)
+
+    return check
+
+
+def overflow_x(page: Any) -> dict[str, int] | None:
+    """The page's widths when it scrolls sideways, else None."""
+    sizes = page.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
+    )
+    return sizes if sizes["scroll"] > sizes["client"] else None
+
+
+def sign_in(page: Any, base_url: str, email: str, password: str, language: str = "en") -> None:
+    """Sign in through the real form endpoint with the page's own cookie jar (no page load).
+
+    The welcome message is flashed in `language`, so pass the page's language.
+    """
+    response = page.request.post(
+        f"{base_url}/login",
+        form={"email": email, "password": password},
+        headers={"Accept-Language": language},
+        max_redirects=0,
+    )
+    assert response.status == 302, f"sign-in as {email} failed: {response.status}"
+
+
+class Demo:
+    """The demo catalogue and accounts, loaded into the test's database."""
+
+    password = "atu-demo-2026"
+
+    def __init__(self) -> None:
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from resources import demo_data
+        from resources.demo import load_demo
+        from resources.models import Resource
+
+        load_demo()
+        db.session.commit()
+        by_name = {r.name: r.id for r in db.session.scalars(select(Resource))}
+        self.ids = {data["key"]: by_name[data["name"]] for data in demo_data.RESOURCES}
+        self.users = {f"{u['role']}.{u['institution'].lower()}": u["email"] for u in demo_data.USERS}
+        assert self.password == demo_data.DEMO_PASSWORD
+
+    def user(self, key: str):
+        from accounts.services import find_user_by_email
+
+        return find_user_by_email(self.users[key])
+
+
+@pytest.fixture
+def demo(app: Flask) -> Demo:
+    return Demo()

@@ -8,13 +8,14 @@ signed in (None, or a demo account such as "member.upt", "manager.umft", "admin.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
 from app import clock
 from app.extensions import db
 from bookings import services as bookings
+from bookings.events import Item, create_event
 from bookings.waitlist import join_waitlist
 from calendars import services as calendars
 from tests.browser.conftest import overflow_x, sign_in
@@ -56,6 +57,29 @@ PAGES = [
     Audited("/statements", "manager.umft"),
     Audited("/statements?month=2020-13", "manager.umft"),  # refused month, flashed error
     Audited("/bookings", "manager.umft"),  # nothing booked
+    # Search results, the week calendar and the day timeline
+    Audited("/?kind=room&date=2026-11-10&start_time=10:00&end_time=12:00"),
+    Audited("/?kind=sports&date=2026-11-03&start_time=18:00&end_time=19:00", "member.upt"),  # some taken
+    Audited("/resources/{upt-court-2}?week=2026-11-02", "member.upt"),
+    Audited("/timeline?date=2026-11-03&kind=sports"),
+    Audited("/timeline?date=2026-11-03", "member.upt"),
+    Audited("/bookings/{tennis-booking}/reschedule", "member.upt"),
+    # Joint events
+    Audited("/events"),
+    Audited("/events/{symposium}"),
+    Audited("/events/{symposium}", "member.upt"),  # the organiser: statuses, accommodation
+    Audited("/events/new", "member.upt"),
+    Audited("/events/{symposium}/edit", "member.upt"),
+    # Managers and admins
+    Audited("/manage/resources", "manager.umft"),
+    Audited("/manage/resources/new", "manager.umft"),
+    Audited("/manage/resources/{umft-sim-centre}/edit", "manager.umft"),
+    Audited("/manage/resources/{umft-sim-centre}/blocks", "manager.umft"),
+    Audited("/manage/resources/{umft-sim-centre}/imports", "manager.umft"),
+    Audited("/manage/resources/{umft-confocal}/authorisations", "manager.umft"),
+    Audited("/admin/users", "admin.uvt"),
+    Audited("/admin/users/new", "admin.uvt"),
+    Audited("/admin/users/{member-upt-user}", "admin.uvt"),
 ]
 
 LANGUAGES = {"ro": "ro-RO", "en": "en-US"}
@@ -94,7 +118,7 @@ def scene(demo):
         "Simulare clinică",
         recurrence="FREQ=WEEKLY;COUNT=4",
     )
-    book(researcher, demo.ids["upt-court-1"], "2026-11-03T18:00", "2026-11-03T19:00", "Tenis")
+    tennis = book(researcher, demo.ids["upt-court-1"], "2026-11-03T18:00", "2026-11-03T19:00", "Tenis")
     football = book(researcher, demo.ids["upt-football"], "2026-11-04T18:00", "2026-11-04T20:00", "Fotbal")
     bookings.cancel_booking(researcher, football.id, occurrence_id=None, following=False, now=clock.now())
     book(researcher, demo.ids["umft-court-1"], "2026-11-05T17:00", "2026-11-05T18:00", "Baschet")
@@ -108,7 +132,23 @@ def scene(demo):
         title="Volei",
         now=clock.now(),
     )
+    symposium = create_event(
+        researcher,
+        title="Simpozion ATU",
+        visibility="public",
+        now=clock.now(),
+        items=[
+            Item(
+                demo.ids["umft-aula-magna"], datetime(2026, 11, 12, 9), datetime(2026, 11, 12, 13), title="Deschidere"
+            ),
+            Item(demo.ids["umft-seminar"], datetime(2026, 11, 12, 14), datetime(2026, 11, 12, 17)),
+            Item(demo.ids["usvt-dorm-quad"], date(2026, 11, 11), date(2026, 11, 13), units=2),
+        ],
+    )
     db.session.commit()
+    demo.ids["tennis-booking"] = tennis.id
+    demo.ids["symposium"] = symposium.id
+    demo.ids["member-upt-user"] = researcher.id
     return demo
 
 

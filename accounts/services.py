@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from accounts.models import Affiliation, ApiToken, Institution, Role, User
 from app.database import utcnow
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from app.pagination import Page
 
 MIN_PASSWORD_LENGTH = 8
 # Only refresh last_used_at this often, so reading with a token is not a write per request.
@@ -177,16 +177,7 @@ def require_admin(actor: User | None) -> None:
         raise PermissionDenied("Only an administrator may manage users.")
 
 
-@dataclass
-class UserPage:
-    items: list[User]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+UserPage = Page[User]
 
 
 def list_users(

@@ -92,9 +92,7 @@ def _emails(text: str | None) -> list[str]:
     return [e.strip() for e in (text or "").replace(";", ",").split(",") if e.strip()]
 
 
-def _availability(
-    build, items: list[service.Item], rows: list[int]
-) -> tuple[dict[int, dict[str, Any]], service.Preview | None]:
+def _availability(build, items: list[service.Item], rows: list[int]) -> dict[int, dict[str, Any]]:
     """Per row: what a dry run says. Rows that fail show their clashes; the others are tried again
     without them, so each row says whether it would be confirmed or need approval."""
     result: dict[int, dict[str, Any]] = {}
@@ -114,10 +112,26 @@ def _availability(
             else:
                 for (i, _item), entry in zip(rest, partial.items, strict=True):
                     result[rows[i]] = {"preview": entry}
-        return result, None
+        return result
     for i, entry in enumerate(preview.items):
         result[rows[i]] = {"preview": entry}
-    return result, preview
+    return result
+
+
+def _check_or_book(build, items, rows, *, check: bool, refused: str, done: str):
+    """Check: a dry run, answered per row. Book: everything, or nothing and the per-row answers.
+    Returns (availability per row, status, what was booked or None)."""
+    if check:
+        return _availability(build, items, rows), 200, None
+    try:
+        result = build(items, dry_run=False)
+    except service.EventConflict:
+        db.session.rollback()
+        flash(refused, "error")
+        return _availability(build, items, rows), 409, None
+    db.session.commit()
+    flash(done, "success")
+    return {}, 200, result
 
 
 def _resource_map(groups) -> dict[int, Resource]:
@@ -188,20 +202,16 @@ def new():
                         dry_run=dry_run,
                     )
 
-                if form.check.data:
-                    availability, _preview = _availability(build, items, rows)
-                else:
-                    try:
-                        event = build(items, dry_run=False)
-                    except service.EventConflict:
-                        db.session.rollback()
-                        availability, _preview = _availability(build, items, rows)
-                        flash(_("Nothing was booked: some items cannot be booked as asked (see below)."), "error")
-                        status = 409
-                    else:
-                        db.session.commit()
-                        flash(_("Event booked: every item is reserved."), "success")
-                        return redirect(url_for("events.detail", event_id=event.id))
+                availability, status, event = _check_or_book(
+                    build,
+                    items,
+                    rows,
+                    check=bool(form.check.data),
+                    refused=_("Nothing was booked: some items cannot be booked as asked (see below)."),
+                    done=_("Event booked: every item is reserved."),
+                )
+                if event is not None:
+                    return redirect(url_for("events.detail", event_id=event.id))
             except InvalidInput as exc:
                 db.session.rollback()
                 _show_errors(form, exc)
@@ -286,20 +296,16 @@ def edit(event_id: int):
                 def build(chosen, dry_run):
                     return service.change_event(current_user, event.id, now=clock.now(), add=chosen, dry_run=dry_run)
 
-                if adding.check.data:
-                    availability, _preview = _availability(build, items, rows)
-                else:
-                    try:
-                        build(items, dry_run=False)
-                    except service.EventConflict:
-                        db.session.rollback()
-                        availability, _preview = _availability(build, items, rows)
-                        flash(_("Nothing was added: some items cannot be booked as asked (see below)."), "error")
-                        status = 409
-                    else:
-                        db.session.commit()
-                        flash(_("Items added to the event."), "success")
-                        return redirect(url_for("events.detail", event_id=event.id))
+                availability, status, changed = _check_or_book(
+                    build,
+                    items,
+                    rows,
+                    check=bool(adding.check.data),
+                    refused=_("Nothing was added: some items cannot be booked as asked (see below)."),
+                    done=_("Items added to the event."),
+                )
+                if changed is not None:
+                    return redirect(url_for("events.detail", event_id=event.id))
             elif request.method == "POST" and status == 200 and not adding.add_row.data:
                 status = 422
         except service.EventConflict as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from app import clock
 from app.database import utcnow
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from app.pagination import Page
 from bookings.conflicts import free_among
 from bookings.intervals import Span
 from calendars.zones import is_valid_timezone, to_utc
@@ -170,16 +170,7 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@dataclass
-class SearchResult:
-    items: list[Resource]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+SearchResult = Page[Resource]
 
 
 def catalogue_query(

@@ -108,7 +108,9 @@ def test_manager_approves_and_the_researcher_sees_it_confirmed(demo, researcher,
 
     manager = new_page()
     sign_in_with_the_form(manager, live_server, demo.users["manager.umft"], demo.password)
-    manager.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    nav = manager.get_by_role("navigation", name="Main")
+    nav.get_by_text("Manage", exact=True).click()  # the managers' menu in the header
+    nav.get_by_role("link", name="Approvals").click()
     expect(manager.locator("main h1")).to_have_text("Approvals")
     request = manager.locator(".card", has_text="Simulare: curs de resuscitare")
     expect(request).to_contain_text("Mihai Popescu (UPT)")

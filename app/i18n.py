@@ -33,6 +33,13 @@ def init_i18n(app: Flask, babel: Babel) -> None:
 
         return format_datetime(value, format="EEE d MMM yyyy, HH:mm", tzinfo=zone(tz_name), locale=get_locale())
 
+    @app.template_filter("money")
+    def money(value, currency: str = "RON") -> str:
+        """An amount in the page's number format: 1.234,50 RON in Romanian, 1,234.50 RON in English."""
+        from babel.numbers import format_decimal
+
+        return f"{format_decimal(value, format='#,##0.00', locale=get_locale())} {currency}"
+
     @app.context_processor
     def inject_language():
         return {"lang": current_language(), "languages": app.config["LANGUAGES"]}

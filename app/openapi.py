@@ -266,8 +266,8 @@ def build_openapi() -> dict[str, Any]:
         },
         "/resources/{resource_id}/blocks/{block_id}": {
             "delete": _op(
-                "Remove a blocked period",
-                {"204": {"description": "Removed"}} | _problems(401, 403, 404),
+                "Remove a blocked period (imported busy time goes with its import: 409)",
+                {"204": {"description": "Removed"}} | _problems(401, 403, 404, 409),
                 auth=True,
                 params=[rid, _path_param("block_id")],
                 tag="catalogue",

@@ -16,7 +16,7 @@ from sqlalchemy import select, true
 
 from accounts.models import Institution, Role
 from app import clock
-from app.errors import InvalidInput, PermissionDenied
+from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
 from app.i18n import current_language
 from app.validation import errors_from_pydantic
@@ -203,13 +203,12 @@ def blocks(resource_id: int):
 @bp.post("/resources/<id:resource_id>/blocks/<id:block_id>/delete")
 @login_required
 def delete_block(resource_id: int, block_id: int):
-    from resources.models import Block
-
-    block = db.session.get(Block, block_id)
-    if block is not None and block.source != "manual":
+    try:
+        services.delete_block(current_user, resource_id, block_id)
+    except Conflict:
+        db.session.rollback()
         flash(_("Imported busy time is removed with its import, not one by one."), "error")
         return redirect(url_for("manage.blocks", resource_id=resource_id))
-    services.delete_block(current_user, resource_id, block_id)
     db.session.commit()
     flash(_("Blocked period removed; the time is bookable again."), "success")
     return redirect(url_for("manage.blocks", resource_id=resource_id))

@@ -14,7 +14,7 @@ from accounts.models import Institution, Role, User
 from accounts.services import find_institution
 from app import clock
 from app.database import utcnow
-from app.errors import InvalidInput, NotFound, PermissionDenied
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.pagination import Page
 from bookings.conflicts import free_among
@@ -467,6 +467,9 @@ def delete_block(actor: User, resource_id: int, block_id: int) -> None:
     block = db.session.get(Block, block_id)
     if block is None or block.resource_id != resource.id:
         raise NotFound(f"No block {block_id} on resource {resource_id}.")
+    if block.source != "manual":
+        # The next refresh would bring it back: imported busy time goes with its import.
+        raise Conflict("Imported busy time is removed with its import, not one by one.")
     db.session.delete(block)
     db.session.flush()
 

@@ -35,6 +35,8 @@ def test_page_states_price_and_approval_before_booking(client, signed_in, make_r
     lab = make_resource("UMFT", approval="partners", tariffs={"own": 0, "partner": 150})
     page = client.get(f"/resources/{lab.id}", headers=ENGLISH).text
     assert "Your price: 150.00 RON" in page and "need a manager" in page
+    romanian = client.get(f"/resources/{lab.id}", headers={"Accept-Language": "ro"}).text
+    assert "Prețul pentru dvs.: 150,00 RON" in romanian  # amounts in the page's number format
 
 
 def test_book_and_see_it_in_my_bookings(client, signed_in, make_resource):

@@ -82,6 +82,9 @@ SERVICE_MESSAGES = (
     N_("The hold has lapsed."),
     N_("no user with this email"),
     N_("give an http(s) or webcal address of an iCal feed"),
+    N_("This event is cancelled."),
+    N_("that would remove every item; cancel the event instead"),
+    N_("Only the main organiser may change who organises the event."),
 )
 
 

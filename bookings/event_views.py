@@ -17,6 +17,7 @@ from accounts.models import Institution
 from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
+from app.i18n import error_text, page_text
 from bookings import events as service
 from bookings.forms import EventDetailsForm, EventForm, EventItemsForm, EventShiftForm
 from calendars.views import base_url
@@ -218,7 +219,7 @@ def new():
                 status = 422
             except PermissionDenied as exc:
                 db.session.rollback()
-                flash(str(exc.detail), "error")
+                flash(error_text(exc), "error")
                 status = 403
         else:
             status = 422
@@ -231,13 +232,13 @@ def _show_errors(form, exc: InvalidInput) -> None:
     for field, message in exc.messages.items():
         if field == "items":
             if not any(row.errors for row in form.items):
-                flash(message, "error")
+                flash(page_text(message), "error")
             continue
         target = getattr(form, field, None)
         if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, message]
+            target.errors = [*target.errors, page_text(message)]
         else:
-            flash(message, "error")
+            flash(page_text(message), "error")
 
 
 def _organised(event_id: int):
@@ -315,12 +316,11 @@ def edit(event_id: int):
             status = 409
         except InvalidInput as exc:
             db.session.rollback()
-            for message in exc.messages.values():
-                flash(message, "error")
+            flash(error_text(exc), "error")
             status = 422
         except Conflict as exc:
             db.session.rollback()
-            flash(str(exc.detail), "error")
+            flash(error_text(exc), "error")
             status = 409
         event = service.get_event(current_user, event_id)
     return render_template(
@@ -345,9 +345,7 @@ def remove_item(event_id: int, booking_id: int):
         service.change_event(current_user, event_id, now=clock.now(), remove=[booking_id])
     except (InvalidInput, Conflict) as exc:
         db.session.rollback()
-        messages = exc.messages.values() if isinstance(exc, InvalidInput) else [exc.detail]
-        for message in messages:
-            flash(str(message), "error")
+        flash(error_text(exc), "error")
     else:
         db.session.commit()
         flash(_("Item removed; its place is free again."), "success")
@@ -362,7 +360,7 @@ def cancel(event_id: int):
         service.cancel_event(current_user, event_id, now=clock.now())
     except Conflict as exc:
         db.session.rollback()
-        flash(str(exc.detail), "error")
+        flash(error_text(exc), "error")
     else:
         db.session.commit()
         flash(_("Event cancelled: every item is released."), "success")

@@ -204,3 +204,18 @@ def test_a_refused_move_changes_nothing_and_says_why(client, organiser, venue, m
     assert all(
         o.start_at.date().isoformat() == D for b in db.session.get(Event, event.id).bookings for o in b.occurrences
     )
+
+
+def test_refusals_on_the_change_page_are_in_the_page_language(client, organiser, venue):
+    aula, seminar, _ = venue
+    event = _make(client, aula, seminar)
+    only = next(b for b in event.bookings if b.resource_id == seminar.id)
+    client.post(f"/events/{event.id}/items/{only.id}/remove", headers=ENGLISH)
+    last = next(b for b in event.bookings if b.resource_id == aula.id)
+    page = client.post(
+        f"/events/{event.id}/items/{last.id}/remove", headers={"Accept-Language": "ro"}, follow_redirects=True
+    ).text
+    assert "anulați mai bine evenimentul" in page
+    client.post(f"/events/{event.id}/cancel", headers=ENGLISH)
+    again = client.post(f"/events/{event.id}/cancel", headers={"Accept-Language": "ro"}, follow_redirects=True)
+    assert "Acest eveniment este anulat." in again.text

@@ -50,10 +50,12 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o translations/messages.pot .
 	$(BIN)/pybabel -q update -N --ignore-obsolete -i translations/messages.pot -d translations
 
-# Conflict-checked create and availability search against 1k/100k/1M bookings of history.
+# Conflict-checked create and availability search against 1k/100k/1M bookings of history;
+# feeds; then bookings over HTTP through gunicorn (throughput and races for one slot).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.feeds
+	$(BIN)/python -m bench.http
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache

@@ -41,6 +41,7 @@ from resources.services import can_manage, get_resource, visibility_clause
 MAX_SPAN = timedelta(days=366)
 SUGGESTION_STEP = timedelta(minutes=30)
 SUGGESTION_HORIZON = timedelta(days=7)
+MAX_FULL_CHECKS = 12  # screened candidates confirmed with every rule, at most, per refusal
 
 
 class BookingConflict(Conflict):
@@ -625,6 +626,9 @@ def _nearest_slots(requester: User | None, resource: Resource, span: Span, *, no
     ]
     blocked = [(b.start_at, b.end_at) for b in blocks_between(group, lo, hi)]
     slots: list[tuple[datetime, datetime]] = []
+    # A week whose quota is spent stays spent for every other candidate in it: check it once, not per slot.
+    spent_weeks: set[tuple[int, int]] = set()
+    full_checks = 0
     steps = int(SUGGESTION_HORIZON / SUGGESTION_STEP)
     for step in range(1, steps + 1):
         for direction in (1, -1):
@@ -636,11 +640,20 @@ def _nearest_slots(requester: User | None, resource: Resource, span: Span, *, no
                 continue
             if units_free(resource.units, held, candidate, resource.buffer_minutes) < candidate.units:
                 continue
+            week = to_local(candidate.start, resource.timezone).isocalendar()[:2]
+            if week in spent_weeks:
+                continue
             # Screened free: confirm with the full rules (quota, exact linked and unit checks).
-            if not find_clashes(resource, [candidate], requester=requester, now=now):
+            full_checks += 1
+            clashes = find_clashes(resource, [candidate], requester=requester, now=now)
+            if not clashes:
                 slots.append((candidate.start, candidate.end))
                 if len(slots) == limit:
                     return slots
+            elif any(c.reason == "quota" for c in clashes):
+                spent_weeks.add(week)
+            if full_checks >= MAX_FULL_CHECKS:
+                return slots
     return slots
 
 

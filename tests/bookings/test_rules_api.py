@@ -199,3 +199,28 @@ def test_resources_closed_to_partners(api_for, make_user, make_resource, admin):
     api_for(make_user("UMFT")).book(lab, f"{D}T10:00", f"{D}T11:00")
     body = api_for(admin).get(f"/api/v1/resources/{lab.id}").get_json()
     assert body["allow_partners"] is False and body["partner_max_advance_days"] is None
+
+
+def test_a_spent_quota_suggests_next_week_without_checking_every_slot(api, make_resource):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    court = make_resource(kind="sports", quota_hours_per_week=2)
+    api.book(court, f"{D}T10:00", f"{D}T12:00")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        refused = api.book(court, "2026-11-12T10:00", "2026-11-12T11:00", expect=409)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert reasons(refused) == ["quota"]
+    slots = refused["suggestions"]["slots"]
+    # Only outside the spent week (Monday 9 to Sunday 15 November), nearest first.
+    assert len(slots) == 3 and all(not "2026-11-09" <= s["start"] < "2026-11-16" for s in slots), slots
+    # The week's spent quota is found once, not for each of the ~300 candidate slots (it was 140+ checks).
+    assert len(statements) < 80, len(statements)

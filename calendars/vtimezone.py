@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
@@ -18,8 +19,12 @@ from calendars.zones import zone
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
-def _transitions(tz_name: str, year: int) -> list[tuple[datetime, timedelta, timedelta, str]]:
-    """(local wall time just before, offset before, offset after, name after) for each change in `year`."""
+@lru_cache(maxsize=64)
+def _transitions(tz_name: str, year: int) -> tuple[tuple[datetime, timedelta, timedelta, str], ...]:
+    """(local wall time just before, offset before, offset after, name after) for each change in `year`.
+
+    Walks the year hour by hour (8,760 conversions), so it is computed once per zone and year: every
+    booking's mail and every feed carries a VTIMEZONE."""
     tz = zone(tz_name)
     found = []
     moment = datetime(year, 1, 1, tzinfo=UTC)
@@ -35,7 +40,7 @@ def _transitions(tz_name: str, year: int) -> list[tuple[datetime, timedelta, tim
             found.append((local_before, previous, offset, following.astimezone(tz).tzname() or ""))
             previous = offset
         moment = following
-    return found  # type: ignore[return-value]
+    return tuple(found)  # type: ignore[arg-type]
 
 
 def _byday(day: datetime) -> str:

@@ -83,6 +83,7 @@ SERVICE_MESSAGES = (
     N_("no user with this email"),
     N_("give an http(s) or webcal address of an iCal feed"),
     N_("This event is cancelled."),
+    N_("Only the event's organisers may change it."),
     N_("that would remove every item; cancel the event instead"),
     N_("Only the main organiser may change who organises the event."),
 )

@@ -57,14 +57,19 @@ def linked_ids(resource_id: int) -> list[int]:
 
 
 def lock_resources(resource_ids: Iterable[int]) -> None:
-    """Serialise writers of these resources until the transaction ends.
+    """Serialise writers of these resources and of the resources linked to them (a hall and its
+    courts block each other) until the transaction ends.
 
     PostgreSQL: row locks on the resources, always taken in id order so that two requests
     over overlapping sets cannot deadlock. SQLite: a no-op write, which takes the database's
     write lock (waiting up to busy_timeout for the writer ahead). The Python driver opens the
     transaction at that first write, so no earlier read snapshot can go stale under it.
     """
-    ids = sorted(set(resource_ids))
+    wanted = set(resource_ids)
+    linked = db.session.scalars(
+        select(resource_links.c.linked_id).where(resource_links.c.resource_id.in_(wanted))
+    ).all()
+    ids = sorted(wanted.union(linked))
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(select(Resource.id).where(Resource.id.in_(ids)).order_by(Resource.id).with_for_update())
     else:

@@ -93,11 +93,16 @@ def _emails(text: str | None) -> list[str]:
     return [e.strip() for e in (text or "").replace(";", ",").split(",") if e.strip()]
 
 
-def _availability(build, items: list[service.Item], rows: list[int]) -> dict[int, dict[str, Any]]:
-    """Per row: what a dry run says. Rows that fail show their clashes; the others are tried again
-    without them, so each row says whether it would be confirmed or need approval."""
+def _availability(
+    build, items: list[service.Item], rows: list[int], refused: service.EventConflict | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per row: what a dry run says (or what the refused booking `refused` said). Rows that fail show
+    their clashes; the others are tried again without them, so each row says whether it would be
+    confirmed or need approval."""
     result: dict[int, dict[str, Any]] = {}
     try:
+        if refused is not None:
+            raise refused
         preview = build(items, dry_run=True)
     except service.EventConflict as exc:
         db.session.rollback()
@@ -126,10 +131,10 @@ def _check_or_book(build, items, rows, *, check: bool, refused: str, done: str):
         return _availability(build, items, rows), 200, None
     try:
         result = build(items, dry_run=False)
-    except service.EventConflict:
+    except service.EventConflict as exc:
         db.session.rollback()
         flash(refused, "error")
-        return _availability(build, items, rows), 409, None
+        return _availability(build, items, rows, refused=exc), 409, None
     db.session.commit()
     flash(done, "success")
     return {}, 200, result
@@ -241,17 +246,10 @@ def _show_errors(form, exc: InvalidInput) -> None:
             flash(page_text(message), "error")
 
 
-def _organised(event_id: int):
-    event = service.get_event(current_user, event_id)
-    if not service.is_organiser(current_user, event):
-        raise PermissionDenied(_("Only the event's organisers may change it."))
-    return event
-
-
 @bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(event_id: int):
-    event = _organised(event_id)
+    event = service.organised_event(current_user, event_id)
     groups = resource_groups(current_user)
     resources = _resource_map(groups)
     details = EventDetailsForm(prefix="details")
@@ -340,7 +338,6 @@ def edit(event_id: int):
 @bp.post("/events/<id:event_id>/items/<id:booking_id>/remove")
 @login_required
 def remove_item(event_id: int, booking_id: int):
-    _organised(event_id)
     try:
         service.change_event(current_user, event_id, now=clock.now(), remove=[booking_id])
     except (InvalidInput, Conflict) as exc:
@@ -355,7 +352,6 @@ def remove_item(event_id: int, booking_id: int):
 @bp.post("/events/<id:event_id>/cancel")
 @login_required
 def cancel(event_id: int):
-    _organised(event_id)
     try:
         service.cancel_event(current_user, event_id, now=clock.now())
     except Conflict as exc:

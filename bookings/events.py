@@ -14,17 +14,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from bookings.conflicts import find_clashes, linked_ids, lock_resources, note_longest
+from bookings.conflicts import find_clashes, lock_resources, note_longest
 from bookings.intervals import Span
-from bookings.models import HOLDING, AuditEntry, Booking, Event
+from bookings.models import HOLDING, Booking, Event
 from bookings.recurrence import RecurrenceError, shift_rule
 from bookings.services import (
     BookingConflict,
+    _audit,
     _flush_or_conflict,
     cancel_loaded,
     create_booking,
@@ -99,7 +101,8 @@ def get_event(viewer: User | None, event_id: int) -> Event:
     return event
 
 
-def _organised(actor: User, event_id: int) -> Event:
+def organised_event(actor: User, event_id: int) -> Event:
+    """An active event the actor may change: 404 if they cannot see it, 403 if they do not organise it."""
     event = get_event(actor, event_id)
     if not is_organiser(actor, event):
         raise PermissionDenied("Only the event's organisers may change it.")
@@ -130,7 +133,7 @@ def list_events(viewer: User | None, *, now: datetime, mine: bool = False, limit
         .subquery()
     )
     ends = (
-        select(Booking.event_id, func.max(last_end.c.end_at).label("end_at"), func.min(Booking.id).label("first"))
+        select(Booking.event_id, func.max(last_end.c.end_at).label("end_at"))
         .join(last_end, last_end.c.booking_id == Booking.id)
         .where(Booking.event_id.is_not(None))
         .group_by(Booking.event_id)
@@ -146,17 +149,12 @@ def list_events(viewer: User | None, *, now: datetime, mine: bool = False, limit
         query = query.where(Event.status == "active", ends.c.end_at > now).order_by(ends.c.end_at)
         if viewer is None:
             query = query.where(Event.visibility == "public")
-    return list(db.session.scalars(query.limit(limit)).unique())
+    # Each listed event shows its dates (and, in the API, its items): load them with the events, not per event.
+    query = query.options(selectinload(Event.bookings).selectinload(Booking.occurrences))
+    return list(db.session.scalars(query.limit(limit)))
 
 
 # --- create ----------------------------------------------------------------------------------
-
-
-def _lock_for(resource_ids: set[int]) -> None:
-    involved = set(resource_ids)
-    for resource_id in resource_ids:
-        involved.update(linked_ids(resource_id))
-    lock_resources(involved)
 
 
 def _book_items(actor: User, event: Event, items: Sequence[Item], now: datetime) -> list[ItemConflict]:
@@ -196,7 +194,7 @@ def create_event(
     item under the usual rules, and keep all of it only if every item could be booked."""
     resources = [get_resource(organiser, item.resource_id) for item in items]
     co_organisers = _users_by_email(organisers, organiser)
-    _lock_for({r.id for r in resources})
+    lock_resources({r.id for r in resources})
     event = Event(title=title, description=description, visibility=visibility, organiser=organiser)
     event.co_organisers = co_organisers
     db.session.add(event)
@@ -284,9 +282,7 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
         if booking.id in rules:
             booking.recurrence = rules[booking.id]
         booking.updated_at = utcnow()
-        db.session.add(
-            AuditEntry(booking=booking, actor_id=actor.id, action="moved", details={"days": days}, at=utcnow())
-        )
+        _audit(booking, actor, "moved", days=days)
         note_longest(resource, spans)
         try:
             _flush_or_conflict(resource, spans)
@@ -312,7 +308,7 @@ def change_event(
 ) -> Event | Preview:
     """Remove items, move the rest by whole days, add new items, and change the details, as one
     all-or-nothing step; the requesters, the managers concerned and the co-organisers are told."""
-    event = _organised(actor, event_id)
+    event = organised_event(actor, event_id)
     if abs(shift_days) > MAX_SHIFT_DAYS:
         raise InvalidInput({"shift_days": f"at most {MAX_SHIFT_DAYS} days either way"})
     holding = {b.id: b for b in event.bookings if b.status in HOLDING}
@@ -326,7 +322,7 @@ def change_event(
     if co_organisers is not None and actor.id != event.organiser_id and actor.role != Role.ADMIN:
         raise PermissionDenied("Only the main organiser may change who organises the event.")
 
-    _lock_for({b.resource_id for b in holding.values()} | {r.id for r in new_resources})
+    lock_resources({b.resource_id for b in holding.values()} | {r.id for r in new_resources})
     lines: list[str] = []
     for booking_id in remove:
         booking = holding.pop(booking_id)
@@ -364,8 +360,8 @@ def change_event(
 
 def cancel_event(actor: User, event_id: int, *, now: datetime) -> Event:
     """Cancel every item at once; the organisers or an admin may."""
-    event = _organised(actor, event_id)
-    _lock_for({b.resource_id for b in event.bookings})
+    event = organised_event(actor, event_id)
+    lock_resources({b.resource_id for b in event.bookings})
     for booking in event.bookings:
         if booking.status in HOLDING:
             cancel_loaded(actor, booking, now=now)

@@ -199,7 +199,7 @@ def create_booking(
     _check_access(requester, resource, now)
     plan = plan_spans(resource, start, end, units, recurrence)
 
-    lock_resources([resource.id, *linked_ids(resource.id)])
+    lock_resources([resource.id])
     if idempotency_key:
         earlier = db.session.scalar(
             select(Booking).where(Booking.requester_id == requester.id, Booking.idempotency_key == idempotency_key)
@@ -446,7 +446,7 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
         end = end if end is not None else to_local(target.end_at, tz).replace(tzinfo=None)
     plan = plan_spans(resource, start, end, booking.units, None)
     span = plan.spans[0]
-    lock_resources([resource.id, *linked_ids(resource.id)])
+    lock_resources([resource.id])
     # The occurrence being moved must not clash with itself: check with it set aside.
     target.active = False
     db.session.flush()
@@ -498,7 +498,7 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
     if booking.status != Status.PENDING:
         raise Conflict(f"This booking is {booking.status}, not pending.")
     if approve:
-        lock_resources([booking.resource_id, *linked_ids(booking.resource_id)])
+        lock_resources([booking.resource_id])
         clashes = current_clashes(booking)
         if clashes:
             # Something arrived since the request (a block, an imported busy time): say so, approve nothing.

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from accounts.models import User
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
-from bookings.conflicts import find_clashes, linked_ids, lock_resources
+from bookings.conflicts import find_clashes, lock_resources
 from bookings.intervals import Span
 from bookings.models import Booking, Occurrence, Status, WaitlistEntry
 from bookings.services import (
@@ -122,7 +122,7 @@ def offer_freed_slots(*, now: datetime) -> tuple[int, int]:
             entry.status = "lapsed"
             continue
         resource = entry.resource
-        lock_resources([resource.id, *linked_ids(resource.id)])
+        lock_resources([resource.id])
         span = Span(entry.start_at, entry.end_at, entry.units)
         if find_clashes(resource, [span], requester=entry.user, now=now):
             continue

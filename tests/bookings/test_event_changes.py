@@ -246,3 +246,31 @@ def test_list_events(client, api_for, make_user, make_resource):
         public["id"],
         internal["id"],
     }
+
+
+def test_listing_events_does_not_query_per_event(client, api_for, make_user, make_resource):
+    from sqlalchemy import event as sa_event
+
+    aula = make_resource("UPT", "room")
+    organiser = api_for(make_user("UVT"))
+
+    def listing_queries() -> int:
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa_event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/api/v1/events").status_code == 200
+            assert client.get("/events").status_code == 200
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    for hour in (9, 10):
+        _event(organiser, _item(aula, f"{D}T{hour:02d}:00", f"{D}T{hour:02d}:30"), visibility="public")
+    few = listing_queries()
+    for hour in (11, 12, 13, 14):
+        _event(organiser, _item(aula, f"{D}T{hour:02d}:00", f"{D}T{hour:02d}:30"), visibility="public")
+    assert listing_queries() == few

@@ -4,6 +4,8 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from resources.forms import INSTITUTION_CODES, choices
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
@@ -19,16 +21,11 @@ class LogoutForm(FlaskForm):
 
 ROLE_LABELS = {"member": _l("Member"), "manager": _l("Manager"), "admin": _l("Administrator")}
 AFFILIATION_LABELS = {"student": _l("Student"), "staff": _l("Staff"), "researcher": _l("Researcher")}
-INSTITUTION_CODES = ("UVT", "UPT", "UMFT", "USVT")
 LOCALE_CHOICES = [
     SelectChoice("", _l("Default (Romanian)")),
     SelectChoice("ro", "Română"),
     SelectChoice("en", "English"),
 ]
-
-
-def choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class UserFilterForm(FlaskForm):

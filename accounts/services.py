@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from accounts.models import Affiliation, ApiToken, Institution, Role, User
-from app.database import utcnow
+from app.database import escape_like, utcnow
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.pagination import Page
@@ -169,7 +169,6 @@ def revoke_token(user: User, token_id: int, *, now: datetime | None = None) -> A
 # --- administration of users (admins only) -----------------------------------------------------
 
 LOCALES = ("ro", "en")
-USER_FIELDS = ("full_name", "institution", "role", "affiliation", "locale", "active", "password")
 
 
 def require_admin(actor: User | None) -> None:
@@ -193,7 +192,7 @@ def list_users(
     require_admin(actor)
     query = select(User)
     for term in (q or "").split():
-        pattern = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = f"%{escape_like(term.lower())}%"
         query = query.where(
             or_(
                 func.lower(User.email).like(pattern, escape="\\"), func.lower(User.full_name).like(pattern, escape="\\")

@@ -13,6 +13,7 @@ from accounts.forms import LoginForm, LogoutForm, UserCreateForm, UserEditForm, 
 from accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db, limiter
+from app.pagination import page_number
 
 bp = Blueprint("accounts", __name__)
 
@@ -105,8 +106,7 @@ def _translated(message: str) -> str:
 def users():
     services.require_admin(current_user)
     form = UserFilterForm(request.args)
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
+    page = page_number(request.args.get("page"))
     valid = form.validate()
     result = services.list_users(
         current_user,
@@ -114,7 +114,7 @@ def users():
         institution=form.institution.data or None if valid else None,
         role=form.role.data or None if valid else None,
         active={"active": True, "deactivated": False}.get(form.status.data or "") if valid else None,
-        page=page_number,
+        page=page,
         per_page=USERS_PER_PAGE,
     )
     args = {k: v for k, v in request.args.items() if k != "page"}

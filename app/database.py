@@ -75,3 +75,8 @@ def render_item(type_: str, obj, autogen_context):
         autogen_context.imports.add("import sqlalchemy as sa")
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def escape_like(term: str) -> str:
+    """`term` matched literally inside a LIKE pattern (used with escape="\\\\")."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -314,17 +314,10 @@ def _drawn_hours(resource: Resource, days: Sequence[Day], default: tuple[int, in
     return first, max(last, first + 1)
 
 
-def parse_day(value: str | None, name: str) -> date | None:
-    """A YYYY-MM-DD query value between 2000 and 2099; raises InvalidInput."""
-    if value is None or value == "":
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput({name: "must be a date as YYYY-MM-DD"}) from None
-    if not 2000 <= day.year < 2100:
+def check_year(day: date | None, name: str) -> None:
+    """Days the pages and the API accept: 2000 to 2099 (the bookable years); raises InvalidInput."""
+    if day is not None and not 2000 <= day.year < 2100:
         raise InvalidInput({name: "must be between 2000 and 2099"})
-    return day
 
 
 def week_view(viewer: User | None, resource_id: int, start_day: date | None, *, now: datetime) -> WeekView:
@@ -436,8 +429,7 @@ def search_free(
     Constant queries in the number of matching resources: one for the candidates, a few for
     `free_among`, and a few for the next slots of at most `busy_limit` taken ones.
     """
-    if day is not None and not 2000 <= day.year < 2100:
-        raise InvalidInput({"date": "must be between 2000 and 2099"})
+    check_year(day, "date")
     if day is None and (start is not None or end is not None or nights is not None):
         raise InvalidInput({"date": "give the date (the check-in day for nights)"})
     if nights is not None:

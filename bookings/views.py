@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import clock
-from app.errors import InvalidInput, PermissionDenied
+from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
 from app.i18n import error_text, page_text
 from bookings import services
@@ -156,8 +156,6 @@ def mine():
 def cancel(booking_id: int):
     form = CancelForm()
     if form.validate_on_submit():
-        from app.errors import Conflict
-
         occurrence = int(form.occurrence_id.data) if (form.occurrence_id.data or "").isdigit() else None
         try:
             services.cancel_booking(
@@ -244,7 +242,6 @@ def statement_download(month: str):
 @bp.post("/bookings/<id:booking_id>/check-in")
 @login_required
 def check_in_page(booking_id: int):
-    from app.errors import Conflict
 
     occurrence = request.form.get("occurrence_id", "")
     try:
@@ -334,7 +331,6 @@ def join_waitlist_page(resource_id: int):
 @bp.post("/bookings/<id:booking_id>/accept")
 @login_required
 def accept_hold_page(booking_id: int):
-    from app.errors import Conflict
     from bookings.waitlist import accept_hold
 
     try:
@@ -361,7 +357,6 @@ def leave_waitlist_page(entry_id: int):
 @login_required
 def reschedule(booking_id: int):
     """Move a booking, or one occurrence of a series, with every rule checked again."""
-    from app.errors import Conflict
 
     booking = services.get_booking(current_user, booking_id)
     resource = booking.resource

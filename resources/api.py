@@ -8,7 +8,6 @@ from flask import Blueprint, request, url_for
 
 from app import clock
 from app.api import current_api_user, require_api_user
-from app.errors import InvalidInput
 from app.extensions import db
 from app.validation import parse_json, parse_query
 from resources import services
@@ -184,8 +183,7 @@ def timeline():
 
     query = parse_query(TimelineQuery, request.args)
     day = query.date or to_local(clock.now(), "Europe/Bucharest").date()
-    if not 2000 <= day.year < 2100:
-        raise InvalidInput({"date": "must be between 2000 and 2099"})
+    schedule.check_year(day, "date")
     result = schedule.timeline(
         current_api_user(), day=day, institution=query.institution, kind=query.kind, limit=query.limit, now=clock.now()
     )
@@ -228,8 +226,7 @@ def resource_calendar(resource_id: int):
     from bookings import schedule
 
     query = parse_query(CalendarQuery, request.args)
-    if query.week is not None and not 2000 <= query.week.year < 2100:
-        raise InvalidInput({"week": "must be between 2000 and 2099"})
+    schedule.check_year(query.week, "week")
     view = schedule.week_view(current_api_user(), resource_id, query.week, now=clock.now())
     resource = view.resource
     return {

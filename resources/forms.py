@@ -135,7 +135,7 @@ DAY_LABELS = {
 _SPAN = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–—]\s*(\d{1,2}:\d{2})\s*$")
 
 
-def _choices(pairs) -> list[SelectChoice]:
+def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
@@ -181,14 +181,14 @@ class ResourceForm(FlaskForm):
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
     description_ro = TextAreaField(_l("Description (Romanian)"), validators=[Optional(), Length(max=5000)])
     description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=5000)])
-    kind = SelectField(_l("Kind"), choices=_choices(KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=choices(KIND_LABELS.items()))
     institution = SelectField(_l("University"))
     site_id = SelectField(_l("Site or building"), validators=[Optional()])
     capacity = _minutes(_l("Capacity (people)"), 0, 100_000)
     units = _minutes(_l("Units (beds, courts, identical devices)"), 1, 10_000, required=True)
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
-    visibility = SelectField(_l("Who may see it"), choices=_choices(VISIBILITY_LABELS.items()))
-    approval = SelectField(_l("Approval"), choices=_choices(APPROVAL_LABELS.items()))
+    visibility = SelectField(_l("Who may see it"), choices=choices(VISIBILITY_LABELS.items()))
+    approval = SelectField(_l("Approval"), choices=choices(APPROVAL_LABELS.items()))
     approval_deadline_hours = _minutes(_l("Pending requests expire after (hours)"), 1, 24 * 60, required=True)
     allow_partners = BooleanField(_l("Partner universities may book it"))
     always_open = BooleanField(_l("Open at all times (the hours below are ignored)"))
@@ -241,7 +241,7 @@ class ResourceForm(FlaskForm):
 
     def __init__(self, *args, institutions, sites, linkable, lang: str = "ro", **kwargs):
         super().__init__(*args, **kwargs)
-        self.institution.choices = _choices((code, code) for code in institutions)
+        self.institution.choices = choices((code, code) for code in institutions)
         self.site_id.choices = [SelectChoice("", _l("None"))] + [
             SelectChoice(str(site.id), f"{site.institution.code} · {site.name}") for site in sites
         ]

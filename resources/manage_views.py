@@ -19,6 +19,7 @@ from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
 from app.i18n import current_language
+from app.pagination import page_number
 from app.validation import errors_from_pydantic
 from calendars.imports import list_imports
 from resources import services
@@ -101,9 +102,8 @@ def _save(form: ResourceForm, resource: Resource | None):
 def resources():
     _require_manager_role()
     q = request.args.get("q", "")[:200]
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
-    result = services.search_resources(current_user, q=q or None, managed=True, page=page_number, per_page=PER_PAGE)
+    page = page_number(request.args.get("page"))
+    result = services.search_resources(current_user, q=q or None, managed=True, page=page, per_page=PER_PAGE)
     return render_template("manage/resources.html", result=result, q=q)
 
 

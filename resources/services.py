@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from accounts.models import Institution, Role, User
 from accounts.services import find_institution
 from app import clock
-from app.database import utcnow
+from app.database import escape_like, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.pagination import Page
@@ -166,10 +166,6 @@ def search_text(resource: Resource) -> str:
     return fold(" ".join(parts))
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 SearchResult = Page[Resource]
 
 
@@ -194,7 +190,7 @@ def catalogue_query(
     if feature:
         query = query.where(Resource.feature_rows.any(ResourceFeature.code == feature))
     for term in fold(q or "").split():
-        query = query.where(Resource.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+        query = query.where(Resource.search_text.like(f"%{escape_like(term)}%", escape="\\"))
     # Self-referential links are not eager-loaded by default (no join_depth): one query for all, not one per row.
     query = query.options(selectinload(Resource.linked))
     return query.order_by(Resource.institution_id, Resource.kind, Resource.name, Resource.id)

@@ -13,6 +13,7 @@ from flask_login import current_user
 from app import clock
 from app.errors import InvalidInput
 from app.i18n import current_language
+from app.pagination import page_number
 from bookings import schedule
 from calendars.imports import list_imports
 from calendars.zones import to_local
@@ -126,8 +127,7 @@ def timeline_page():
 @bp.get("/resources")
 def catalogue():
     form = CatalogueFilterForm(request.args, lang=current_language())
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
+    page = page_number(request.args.get("page"))
     result, status = None, 200
     if form.validate():
         filters = {
@@ -142,7 +142,7 @@ def catalogue():
             filters["free_from"] = datetime.combine(form.date.data, form.start_time.data)
             filters["free_to"] = datetime.combine(form.date.data, form.end_time.data)
         try:
-            result = services.search_resources(_viewer(), page=page_number, per_page=PER_PAGE, **filters)
+            result = services.search_resources(_viewer(), page=page, per_page=PER_PAGE, **filters)
         except InvalidInput as exc:
             form.date.errors = [*form.date.errors, *exc.messages.values()]
             status = 422

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from accounts.models import Role, User
 from app.extensions import db
@@ -106,9 +107,15 @@ def _lookback(resource_ids: Sequence[int]) -> timedelta:
 
 
 def active_occurrences(
-    resource_ids: Sequence[int], start: datetime, end: datetime, *, exclude_booking_id: int | None = None
+    resource_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_booking_id: int | None = None,
+    with_bookings: bool = False,
 ) -> list[Occurrence]:
-    """Occurrences holding units on these resources that overlap [start, end)."""
+    """Occurrences holding units on these resources that overlap [start, end) (with their bookings
+    loaded in one more query when the caller shows them)."""
     if not resource_ids:
         return []
     query = select(Occurrence).where(
@@ -120,6 +127,8 @@ def active_occurrences(
     )
     if exclude_booking_id is not None:
         query = query.where(Occurrence.booking_id != exclude_booking_id)
+    if with_bookings:
+        query = query.options(selectinload(Occurrence.booking))
     return list(db.session.scalars(query))
 
 

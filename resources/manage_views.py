@@ -21,6 +21,7 @@ from app.extensions import db
 from app.i18n import current_language
 from app.pagination import page_number
 from app.validation import errors_from_pydantic
+from bookings.intervals import overlaps
 from calendars.imports import list_imports
 from resources import services
 from resources.forms import BlockForm, ResourceForm
@@ -190,9 +191,14 @@ def blocks(resource_id: int):
         resource = services.managed_resource(current_user, resource_id)
     now = clock.now()
     upcoming = services.list_blocks(current_user, resource.id, start=now)
-    affected = {
-        b.id: services.bookings_during(resource, b.start_at, b.end_at) for b in upcoming if b.source == "manual"
-    }
+    manual = [b for b in upcoming if b.source == "manual"]
+    # One read over all the manual blocks, shared out in Python (not one query per block).
+    during = (
+        services.bookings_during(resource, min(b.start_at for b in manual), max(b.end_at for b in manual), limit=None)
+        if manual
+        else []
+    )
+    affected = {b.id: [o for o in during if overlaps(o.start_at, o.end_at, b.start_at, b.end_at)] for b in manual}
     status = 422 if form.errors else 200
     return (
         render_template("manage/blocks.html", resource=resource, form=form, blocks=upcoming, affected=affected),

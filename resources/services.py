@@ -17,8 +17,9 @@ from app.database import escape_like, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.pagination import Page
-from bookings.conflicts import free_among
+from bookings.conflicts import active_occurrences, free_among
 from bookings.intervals import Span
+from bookings.models import Occurrence
 from calendars.zones import is_valid_timezone, to_utc
 from resources.features import FEATURES
 from resources.hours import validate_opening_hours
@@ -424,26 +425,13 @@ def create_block(actor: User, resource_id: int, *, start: datetime, end: datetim
     return block
 
 
-def bookings_during(resource: Resource, start_at: datetime, end_at: datetime) -> list[Any]:
-    """Active occurrences of `resource` overlapping [start_at, end_at): what a new block affects.
-
-    A block does not cancel anything by itself; the manager is told who is affected and decides.
-    """
-    from bookings.models import Occurrence
-
-    return list(
-        db.session.scalars(
-            select(Occurrence)
-            .where(
-                Occurrence.resource_id == resource.id,
-                Occurrence.active.is_(True),
-                Occurrence.start_at < end_at,
-                Occurrence.end_at > start_at,
-            )
-            .order_by(Occurrence.start_at)
-            .limit(200)
-        )
-    )
+def bookings_during(
+    resource: Resource, start_at: datetime, end_at: datetime, *, limit: int | None = 200
+) -> list[Occurrence]:
+    """Active occurrences of `resource` overlapping [start_at, end_at), with their bookings: what a new
+    block affects. A block does not cancel anything by itself; the manager is told who is affected."""
+    found = active_occurrences([resource.id], start_at, end_at, with_bookings=True)
+    return sorted(found, key=lambda o: o.start_at)[:limit]
 
 
 def list_blocks(

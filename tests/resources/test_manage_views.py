@@ -531,3 +531,42 @@ def test_manage_menu_in_the_header(client, auth, make_user, role, links):
     hrefs = re.findall(r'href="([^"]+)"', menu.group(1))
     assert hrefs == ["/approvals", "/statements", "/manage/resources", "/admin/users"][:links]
     assert "<summary" in menu.group(1) and "Manage</summary>" in menu.group(1)
+
+
+def test_each_block_lists_its_own_bookings_in_constant_queries(
+    client, auth, api_for, upt_manager, make_user, make_resource
+):
+    from sqlalchemy import event
+
+    resource = make_resource("UPT")
+    booker = api_for(make_user("UPT"))
+    booker.book(resource, "2026-11-10T10:00", "2026-11-10T11:00", title="Alfa")
+    booker.book(resource, "2026-11-12T10:00", "2026-11-12T11:00", title="Beta")
+    login_as(auth, upt_manager)
+
+    def add_block(day: str, reason: str) -> None:
+        data = {"start_date": day, "start_time": "08:00", "end_date": day, "end_time": "18:00", "reason": reason}
+        client.post(f"/manage/resources/{resource.id}/blocks", data=data, headers=ENGLISH, follow_redirects=True)
+
+    def page_and_queries() -> tuple[str, int]:
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            text = client.get(f"/manage/resources/{resource.id}/blocks", headers=ENGLISH).text
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return text, len(statements)
+
+    add_block("2026-11-10", "Revizie marți")
+    _, one_block = page_and_queries()
+    add_block("2026-11-12", "Revizie joi")
+    add_block("2026-11-20", "Revizie vineri")
+    page, three_blocks = page_and_queries()
+    assert three_blocks == one_block
+    tuesday, thursday, friday = (page.index(r) for r in ("Revizie marți", "Revizie joi", "Revizie vineri"))
+    assert tuesday < page.index("Alfa") < thursday < page.index("Beta") < friday
+    assert page.count("Alfa") == 1 and page.count("Beta") == 1

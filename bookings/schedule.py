@@ -54,6 +54,9 @@ class Piece:
     kind: str  # own | booking | linked | block | imported | closed | free
     title: str = ""  # the viewer's own booking (managers: anyone's); a block's reason
     booking_id: int | None = None
+    # Bookings (here or on a linked space) keep the resource's buffer around them; blocks do not,
+    # as in bookings.conflicts._check_span.
+    buffered: bool = False
 
 
 @dataclass
@@ -139,16 +142,16 @@ def load_pieces(
         for occurrence, requester_id, title in own:
             mine = viewer is not None and requester_id == viewer.id
             if mine:
-                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "own", title, occurrence.booking_id))
+                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "own", title, occurrence.booking_id, True))
             elif resource.units == 1:
                 title, booking_id = (title, occurrence.booking_id) if manages else ("", None)
-                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "booking", title, booking_id))
+                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "booking", title, booking_id, True))
         if resource.units > 1:
             # Several units: busy only where every unit is taken.
             spans = [Span(o.start_at, o.end_at, o.units) for o, _, _ in own]
-            pieces += [Piece(s, e, "booking") for s, e in saturated(spans, resource.units, start, end)]
+            pieces += [Piece(s, e, "booking", buffered=True) for s, e in saturated(spans, resource.units, start, end)]
         for other in links[resource.id]:
-            pieces += [Piece(o.start_at, o.end_at, "linked") for o, _, _ in occurrences[other]]
+            pieces += [Piece(o.start_at, o.end_at, "linked", buffered=True) for o, _, _ in occurrences[other]]
             pieces += [Piece(b.start_at, b.end_at, "linked") for b in blocks[other]]
         for block in blocks[resource.id]:
             if block.source == "import":
@@ -174,7 +177,7 @@ def free_pieces(
     for piece in pieces:
         if piece.kind == "own" and resource.units > 1:
             continue  # the viewer's own booking leaves other units free
-        pad = buffer if piece.kind in ("own", "booking", "linked") else timedelta()
+        pad = buffer if piece.buffered else timedelta()
         taken.append((piece.start - pad, piece.end + pad))
     earliest = _ceil_quarter(now + timedelta(minutes=resource.min_notice_minutes))
     taken.append((start, earliest))

@@ -333,3 +333,32 @@ def test_free_stretches_respect_buffer_notice_and_booking_window(api_for, make_u
     # The window ends two days from now, at 09:00 on Wednesday.
     assert [(a, b) for a, b, kind, _ in wednesday if kind == "free"] == [("00:00", "09:00")]
     assert thursday == []
+
+
+def test_linked_spaces_take_the_buffer_around_their_bookings_but_not_their_blocks(
+    api_for, make_user, make_resource, admin
+):
+    court = make_resource("UVT", "sports", buffer_minutes=30)
+    hall = make_resource("UVT", "sports", linked_to=[court.id])
+    member = make_user("UVT")
+    api_for(member).book(hall, f"{D}T10:00", f"{D}T11:00", title="Hall")
+    db.session.add(
+        Block(
+            resource_id=hall.id,
+            start_at=utc(2026, 11, 10, 13),  # 15:00-16:00 local
+            end_at=utc(2026, 11, 10, 14),
+            reason="Revizie",
+            source="manual",
+        )
+    )
+    db.session.commit()
+    tuesday = texts(schedule.week_view(member, court.id, date(2026, 11, 10), now=NOW).days[1])
+    assert [(a, b) for a, b, kind, _ in tuesday if kind == "linked"] == [("10:00", "11:00"), ("15:00", "16:00")]
+    # The booking keeps 30 minutes clear on both sides, the block none: what a booking of the court would get.
+    assert [(a, b) for a, b, kind, _ in tuesday if kind == "free"] == [
+        ("00:00", "09:30"),
+        ("11:30", "15:00"),
+        ("16:00", "24:00"),
+    ]
+    api_for(member).book(court, f"{D}T11:30", f"{D}T15:00")
+    api_for(make_user("UVT")).book(court, f"{D}T16:00", f"{D}T17:00")

@@ -344,3 +344,31 @@ def test_list_filters_by_status(client, auth, admin, make_user):
     page = client.get("/admin/users?status=deactivated", headers=ENGLISH).text
     assert "plecat@upt.example.org" in page and "activ@upt.example.org" not in page
     assert "<strong>deactivated</strong>" in page
+
+
+def test_an_admin_sets_a_new_password_by_page_and_by_api(client, auth, admin, make_user, api_for):
+    user = make_user("UPT", email="uitat@upt.example.org")
+    auth.login(admin.email)
+    page = client.post(
+        f"/admin/users/{user.id}",
+        data={
+            "full_name": "",
+            "institution": "UPT",
+            "role": "member",
+            "affiliation": "student",
+            "locale": "",
+            "active": "y",
+            "password": "parola-noua-1",
+        },
+        headers=ENGLISH,
+    )
+    assert page.status_code == 302
+    db.session.expire_all()
+    assert services.authenticate(user.email, PASSWORD) is None
+    assert services.authenticate(user.email, "parola-noua-1") is not None
+    patched = api_for(admin).patch(f"/api/v1/users/{user.id}", {"password": "parola-api-22"})
+    assert patched.status_code == 200, patched.get_json()
+    assert "password" not in patched.get_json()
+    db.session.expire_all()
+    assert services.authenticate(user.email, "parola-noua-1") is None
+    assert services.authenticate(user.email, "parola-api-22").id == user.id

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.browser
 class Audited:
     path: str
     who: str | None = None
+    status: int = 200  # what the page answers: an error page audited by mistake fails here
 
     def __str__(self) -> str:
         return f"{self.who or 'visitor'}:{self.path}"
@@ -37,14 +38,14 @@ PAGES = [
     Audited("/resources"),
     Audited("/resources?kind=sports&institution=UMFT&min_capacity=2"),
     Audited("/resources?q=nimic-de-gasit"),  # no results
-    Audited("/resources?date=2026-11-10&start_time=12:00&end_time=10:00"),  # a form with errors
-    Audited("/resources/{umft-sim-centre}"),
-    Audited("/resources/{uvt-dorm-double}"),
+    Audited("/resources?date=2026-11-10&start_time=12:00&end_time=10:00", status=422),  # a form with errors
+    Audited("/resources/{uvt-sports-hall}"),  # a visitor sees public resources only
+    Audited("/resources/{umft-aula-magna}"),
     Audited("/login"),
     Audited("/login?next=/bookings"),
-    Audited("/resources/999999"),  # the 404 page
-    Audited("/resources/999999", "member.upt"),
-    Audited("/statements", "member.upt"),  # the 403 page
+    Audited("/resources/999999", status=404),  # the 404 page
+    Audited("/resources/999999", "member.upt", 404),
+    Audited("/statements", "member.upt", 403),  # the 403 page
     Audited("/", "member.upt"),
     Audited("/resources?page=2", "member.upt"),  # every alliance resource: pagination
     Audited("/resources/{umft-sim-centre}", "member.upt"),
@@ -160,7 +161,8 @@ def test_page_is_accessible_in_both_languages_on_desktop_and_phone(scene, live_s
         page = new_page(locale=locale, viewport=VIEWPORTS["desktop"])
         if audited.who:
             sign_in(page, live_server, scene.users[audited.who], scene.password, lang)
-        page.goto(live_server + path)
+        response = page.goto(live_server + path)
+        assert response is not None and response.status == audited.status, (path, response and response.status)
         assert page.locator("html").get_attribute("lang") == lang
         for name, size in VIEWPORTS.items():
             page.set_viewport_size(size)

@@ -13,6 +13,7 @@ from accounts.forms import LoginForm, LogoutForm, UserCreateForm, UserEditForm, 
 from accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db, limiter
+from app.i18n import page_text
 from app.pagination import page_number
 
 bp = Blueprint("accounts", __name__)
@@ -98,7 +99,7 @@ def _translated(message: str) -> str:
         "you cannot deactivate your own account": _("You cannot deactivate your own account."),
         "a user with this email already exists": _("A user with this email already exists."),
     }
-    return messages.get(message, message)
+    return messages.get(message) or page_text(message)
 
 
 @bp.get("/admin/users")

@@ -72,6 +72,10 @@ class User(UserMixin, db.Model):
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER
 
+    def manages(self, institution_id: int) -> bool:
+        """The one rule for who manages an institution's resources: its managers, and every admin."""
+        return self.role == Role.ADMIN or (self.role == Role.MANAGER and self.institution_id == institution_id)
+
 
 class ApiToken(db.Model):
     """A bearer token; only the SHA-256 of the secret is stored."""

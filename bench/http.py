@@ -57,8 +57,8 @@ from accounts import services as accounts  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from bookings.conflicts import is_authorized, policy_reason  # noqa: E402
-from bookings.intervals import Span  # noqa: E402
+from availability.intervals import Span  # noqa: E402
+from availability.rules import BusyTime, asker_for, check_span  # noqa: E402
 from bookings.models import Booking, Occurrence  # noqa: E402
 from bookings.services import needs_approval, requester_class  # noqa: E402
 from config import TestingConfig  # noqa: E402
@@ -71,6 +71,8 @@ RESULTS = ROOT / "bench" / "http-results.md"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_NAME = "atu_bench_http"
 NOW = TestingConfig.CLOCK_NOW  # what the server's business clock says (ATU_CONFIG=testing)
+# The time rules alone (notice, window, hours): a calendar with nothing in it.
+NOTHING_BUSY = BusyTime(NOW, NOW, {}, {}, {})
 INSTITUTIONS = ("UVT", "UPT", "UMFT", "USVT")
 PASSWORD = "bench-http-2026"
 MRBS = "MRBS on PostgreSQL: 38-43 bookings/s with 4 clients (p50 ≈ 48 ms); a double booking in 9 of 48 races"
@@ -108,7 +110,7 @@ def _bookable_slots(resource: Resource, user: User, horizon_days: int) -> list[t
     slots = []
     while start <= last:
         span = Span(start, start + timedelta(hours=1), 1)
-        if policy_reason(resource, span, NOW, user) is None:
+        if check_span(resource, span, NOTHING_BUSY, asker_for(resource, user), NOW) is None:
             slots.append((span.start, span.end))
             start += step
         else:
@@ -146,7 +148,7 @@ def setup(app: Flask, clients: int, racers: int, horizon_days: int) -> tuple[lis
                     select(Resource.id).where(Resource.id == resource.id, catalogue.visibility_clause(user))
                 )
                 partner_refused = not resource.allow_partners and requester_class(user, resource) == "partner"
-                allowed = not partner_refused and is_authorized(user, resource, NOW)
+                allowed = not partner_refused and catalogue.is_authorized(user, resource, NOW)
                 if visible and allowed and not needs_approval(user, resource):
                     eligible.append(i)
             if not eligible:

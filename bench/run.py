@@ -62,8 +62,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from accounts.models import User  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from bookings.conflicts import policy_reason  # noqa: E402
-from bookings.intervals import Span  # noqa: E402
+from availability.intervals import Span  # noqa: E402
+from availability.rules import BusyTime, asker_for, check_span  # noqa: E402
 from bookings.models import AuditEntry, Booking, Occurrence  # noqa: E402
 from bookings.services import BookingConflict, create_booking  # noqa: E402
 from config import TestingConfig, database_url  # noqa: E402
@@ -96,6 +96,8 @@ CHUNK = 50_000
 
 LOCAL_TZ = ZoneInfo("Europe/Bucharest")
 NOW: datetime = TestingConfig.CLOCK_NOW  # type: ignore[attr-defined]
+# The time rules alone (notice, window, hours): a calendar with nothing in it.
+NOTHING_BUSY = BusyTime(NOW, NOW, {}, {}, {})
 BENCH_ADMIN = "admin.uvt@demo.atu.ro"
 SEARCH_VIEWER = "member.upt@demo.atu.ro"
 
@@ -253,7 +255,7 @@ def plan_creates() -> CreatePlan:
             for resource in resources:
                 if resource.timezone != "Europe/Bucharest":
                     continue
-                if policy_reason(resource, Span(start, end), NOW) is not None:
+                if check_span(resource, Span(start, end), NOTHING_BUSY, asker_for(resource, None), NOW) is not None:
                     continue
                 linked = tuple(r.id for r in resource.linked)
                 candidates.append(

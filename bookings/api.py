@@ -11,6 +11,7 @@ from app.api import current_api_user, require_api_user
 from app.errors import InvalidInput
 from app.extensions import db
 from app.validation import parse_json
+from availability import services as engine
 from bookings import services
 from bookings.schemas import AuthorizationCreate, BookingCreate, BookingUpdate, Decision, booking_json
 from bookings.schemas import _date_or_datetime as parse_when
@@ -134,11 +135,19 @@ def availability(resource_id: int):
     start = _query_instant("from", resource.timezone)
     end = _query_instant("to", resource.timezone)
     assert start is not None and end is not None  # required=True raised otherwise
-    busy, free = services.availability(viewer, resource_id, start, end)
+    pieces = engine.availability(resource, start, end, viewer=viewer, now=clock.now())
     tz = resource.timezone
     return {
-        "busy": [{"start": isoformat_local(s, tz), "end": isoformat_local(e, tz), "kind": kind} for s, e, kind in busy],
-        "free": [{"start": isoformat_local(s, tz), "end": isoformat_local(e, tz)} for s, e in free],
+        "busy": [
+            {"start": isoformat_local(p.start, tz), "end": isoformat_local(p.end, tz), "reason": p.reason}
+            for p in pieces
+            if p.reason is not None
+        ],
+        "free": [
+            {"start": isoformat_local(p.start, tz), "end": isoformat_local(p.end, tz)}
+            for p in pieces
+            if p.reason is None
+        ],
     }
 
 

@@ -20,8 +20,9 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from bookings.conflicts import find_clashes, lock_resources, note_longest
-from bookings.intervals import Span
+from availability.busy import lock_resources, note_longest
+from availability.intervals import Span
+from availability.services import find_clashes
 from bookings.models import HOLDING, Booking, Event
 from bookings.recurrence import RecurrenceError, shift_rule
 from bookings.services import (
@@ -35,7 +36,6 @@ from bookings.services import (
 from calendars.zones import NonexistentLocalTime, isoformat_local, to_local, to_utc
 from notifications.services import notify_booking, notify_event
 from resources.models import Kind
-from resources.services import can_manage
 
 MAX_SHIFT_DAYS = 366
 
@@ -269,9 +269,7 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
     for booking, moves in plans:
         resource = booking.resource
         spans = [span for _, span in moves]
-        clashes = find_clashes(
-            resource, spans, requester=booking.requester, now=now, manages=can_manage(actor, resource.institution_id)
-        )
+        clashes = find_clashes(resource, spans, requester=booking.requester, now=now)
         if clashes:
             failures.append(ItemConflict(None, resource.id, BookingConflict(clashes, resource), booking.id))
             continue

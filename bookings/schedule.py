@@ -7,7 +7,6 @@ number of resources — and cut it into local days in each resource's own zone, 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -17,19 +16,15 @@ from sqlalchemy import func, select
 from accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db
-from bookings.conflicts import (
-    _lookback,
-    active_occurrences,
-    advance_days_for,
-    blocks_between,
-    free_among,
-    policy_reason,
-)
-from bookings.intervals import Span, overlaps, saturated, units_free
-from bookings.models import Booking, Occurrence
+from availability import rules
+from availability.busy import read_busy
+from availability.intervals import Span, overlaps, saturated
+from availability.rules import BusyTime, asker_for
+from availability.services import free_among
+from availability.services import next_free_slots as engine_next_free_slots
 from calendars.zones import to_local, to_utc
 from resources.hours import closed_spans, day_intervals, wall_clock_utc
-from resources.models import Block, Kind, Resource, resource_links
+from resources.models import Kind, Resource
 from resources.services import can_manage, catalogue_query, get_resource
 
 BUSY_KINDS = ("own", "booking", "linked", "block", "imported")
@@ -54,9 +49,6 @@ class Piece:
     kind: str  # own | booking | linked | block | imported | closed | free
     title: str = ""  # the viewer's own booking (managers: anyone's); a block's reason
     booking_id: int | None = None
-    # Bookings (here or on a linked space) keep the resource's buffer around them; blocks do not,
-    # as in bookings.conflicts._check_span.
-    buffered: bool = False
 
 
 @dataclass
@@ -99,67 +91,40 @@ def _hhmm(minutes: int) -> str:
 # --- reading busy time in bulk -----------------------------------------------------------------
 
 
-def load_pieces(
-    resources: Sequence[Resource], start: datetime, end: datetime, viewer: User | None
-) -> dict[int, list[Piece]]:
-    """Busy pieces of each resource overlapping [start, end): four queries for any number of resources.
+def load_busy(resources: Sequence[Resource], start: datetime, end: datetime) -> BusyTime:
+    """The busy time of [start, end) for these resources, widened by their buffers: one read for all."""
+    pad = timedelta(minutes=max((r.buffer_minutes for r in resources), default=0))
+    return read_busy([r.id for r in resources], start - pad, end + pad)
+
+
+def load_pieces(resource: Resource, busy: BusyTime, viewer: User | None) -> list[Piece]:
+    """What to draw as busy on a resource: its bookings, linked spaces, blocks and imported time.
 
     Other people's booking titles are only shown to the resource's managers; everyone else sees "booked".
     """
-    ids = [r.id for r in resources]
-    result: dict[int, list[Piece]] = {i: [] for i in ids}
-    if not ids:
-        return result
-    links: dict[int, list[int]] = defaultdict(list)
-    for source, target in db.session.execute(
-        select(resource_links.c.resource_id, resource_links.c.linked_id).where(resource_links.c.resource_id.in_(ids))
-    ):
-        links[source].append(target)
-    involved = sorted(set(ids) | {t for targets in links.values() for t in targets})
-    rows = db.session.execute(
-        select(Occurrence, Booking.requester_id, Booking.title)
-        .join(Booking, Booking.id == Occurrence.booking_id)
-        .where(
-            Occurrence.resource_id.in_(involved),
-            Occurrence.active.is_(True),
-            Occurrence.start_at < end,
-            Occurrence.start_at >= start - _lookback(involved),
-            Occurrence.end_at > start,
-        )
-        .order_by(Occurrence.start_at)
-    ).all()
-    occurrences: dict[int, list[tuple[Occurrence, int, str]]] = defaultdict(list)
-    for occurrence, requester_id, title in rows:
-        occurrences[occurrence.resource_id].append((occurrence, requester_id, title))
-    blocks: dict[int, list[Block]] = defaultdict(list)
-    for block in blocks_between(involved, start, end):
-        blocks[block.resource_id].append(block)
-
-    for resource in resources:
-        pieces = result[resource.id]
-        manages = can_manage(viewer, resource.institution_id)
-        own = occurrences[resource.id]
-        for occurrence, requester_id, title in own:
-            mine = viewer is not None and requester_id == viewer.id
-            if mine:
-                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "own", title, occurrence.booking_id, True))
-            elif resource.units == 1:
-                title, booking_id = (title, occurrence.booking_id) if manages else ("", None)
-                pieces.append(Piece(occurrence.start_at, occurrence.end_at, "booking", title, booking_id, True))
-        if resource.units > 1:
-            # Several units: busy only where every unit is taken.
-            spans = [Span(o.start_at, o.end_at, o.units) for o, _, _ in own]
-            pieces += [Piece(s, e, "booking", buffered=True) for s, e in saturated(spans, resource.units, start, end)]
-        for other in links[resource.id]:
-            pieces += [Piece(o.start_at, o.end_at, "linked", buffered=True) for o, _, _ in occurrences[other]]
-            pieces += [Piece(b.start_at, b.end_at, "linked") for b in blocks[other]]
-        for block in blocks[resource.id]:
-            if block.source == "import":
-                pieces.append(Piece(block.start_at, block.end_at, "imported"))
-            else:
-                pieces.append(Piece(block.start_at, block.end_at, "block", block.reason))
-        pieces.sort(key=lambda p: (p.start, p.end))
-    return result
+    pieces: list[Piece] = []
+    manages = can_manage(viewer, resource.institution_id)
+    own = busy.held.get(resource.id, [])
+    for held in own:
+        if viewer is not None and held.requester_id == viewer.id:
+            pieces.append(Piece(held.start, held.end, "own", held.title, held.booking_id))
+        elif resource.units == 1:
+            title, booking_id = (held.title, held.booking_id) if manages else ("", None)
+            pieces.append(Piece(held.start, held.end, "booking", title, booking_id))
+    if resource.units > 1:
+        # Several units: busy only where every unit is taken.
+        spans = [Span(h.start, h.end, h.units) for h in own]
+        pieces += [Piece(s, e, "booking") for s, e in saturated(spans, resource.units, busy.start, busy.end)]
+    for other in busy.linked(resource.id):
+        pieces += [Piece(h.start, h.end, "linked") for h in busy.held.get(other, [])]
+        pieces += [Piece(b.start, b.end, "linked") for b in busy.blocked.get(other, [])]
+    for block in busy.blocked.get(resource.id, []):
+        if block.source == "import":
+            pieces.append(Piece(block.start, block.end, "imported"))
+        else:
+            pieces.append(Piece(block.start, block.end, "block", block.reason))
+    pieces.sort(key=lambda p: (p.start, p.end))
+    return pieces
 
 
 def _ceil_quarter(moment: datetime) -> datetime:
@@ -169,31 +134,18 @@ def _ceil_quarter(moment: datetime) -> datetime:
 
 
 def free_pieces(
-    resource: Resource, pieces: Sequence[Piece], start: datetime, end: datetime, *, now: datetime, viewer: User | None
+    resource: Resource, busy: BusyTime, start: datetime, end: datetime, *, now: datetime, viewer: User | None
 ) -> list[Piece]:
-    """The bookable gaps of [start, end): not busy (buffers included), open, not past, inside the window."""
-    buffer = timedelta(minutes=resource.buffer_minutes)
-    taken: list[tuple[datetime, datetime]] = []
-    for piece in pieces:
-        if piece.kind == "own" and resource.units > 1:
-            continue  # the viewer's own booking leaves other units free
-        pad = buffer if piece.buffered else timedelta()
-        taken.append((piece.start - pad, piece.end + pad))
+    """The bookable stretches of [start, end), as the availability engine answers them for the viewer,
+    from the next quarter hour the notice allows and at least as long as a booking may be."""
     earliest = _ceil_quarter(now + timedelta(minutes=resource.min_notice_minutes))
-    taken.append((start, earliest))
-    window = advance_days_for(resource, viewer)
-    if window is not None:
-        taken.append((now + timedelta(days=window), end))
-    free: list[Piece] = []
-    cursor = start
-    for busy_start, busy_end in sorted(taken):
-        if busy_start > cursor and cursor < end:
-            free.append(Piece(cursor, min(busy_start, end), "free"))
-        cursor = max(cursor, busy_end)
-    if cursor < end:
-        free.append(Piece(cursor, end, "free"))
     shortest = timedelta(minutes=max(resource.min_duration_minutes or 0, 15))
-    return [p for p in free if p.end - p.start >= shortest]
+    free = []
+    for piece in rules.pieces(resource, busy, asker_for(resource, viewer), now, start, end):
+        piece_start = max(piece.start, earliest)
+        if piece.reason is None and piece.end - piece_start >= shortest:
+            free.append(Piece(piece_start, piece.end, "free"))
+    return free
 
 
 def _local_minute(moment: datetime, day: date, tz_name: str) -> int:
@@ -232,14 +184,15 @@ def day_bounds(resource: Resource, first_day: date, days: int) -> tuple[datetime
 
 
 def _schedule(
-    resource: Resource, busy: list[Piece], first_day: date, days: int, *, now: datetime, viewer: User | None
+    resource: Resource, busy: BusyTime, first_day: date, days: int, *, now: datetime, viewer: User | None
 ) -> list[Day]:
     start, end = day_bounds(resource, first_day, days)
+    drawn = load_pieces(resource, busy, viewer)
     closed = [
         Piece(s, e, "closed") for s, e in closed_spans(resource.opening_hours, resource.timezone, first_day, days)
     ]
-    free = free_pieces(resource, [*busy, *closed], start, end, now=now, viewer=viewer)
-    return cut_into_days(resource, [*busy, *closed, *free], first_day, days)
+    free = free_pieces(resource, busy, start, end, now=now, viewer=viewer)
+    return cut_into_days(resource, [*drawn, *closed, *free], first_day, days)
 
 
 # --- one-click booking links -------------------------------------------------------------------
@@ -329,7 +282,7 @@ def week_view(viewer: User | None, resource_id: int, start_day: date | None, *, 
     start_day = start_day or today
     monday = start_day - timedelta(days=start_day.weekday())
     start, end = day_bounds(resource, monday, 7)
-    busy = load_pieces([resource], start, end, viewer)[resource.id]
+    busy = load_busy([resource], start, end)
     days = _schedule(resource, busy, monday, 7, now=now, viewer=viewer)
     first, last = _drawn_hours(resource, days, (8, 20))
     return WeekView(resource, monday, days, first, last, today)
@@ -377,8 +330,8 @@ def timeline(
     if not resources:
         return Timeline(day, [], total)
     bounds = [day_bounds(r, day, 1) for r in resources]
-    busy = load_pieces(resources, min(b[0] for b in bounds), max(b[1] for b in bounds), viewer)
-    rows = [TimelineRow(r, _schedule(r, busy[r.id], day, 1, now=now, viewer=viewer)[0]) for r in resources]
+    busy = load_busy(resources, min(b[0] for b in bounds), max(b[1] for b in bounds))
+    rows = [TimelineRow(r, _schedule(r, busy, day, 1, now=now, viewer=viewer)[0]) for r in resources]
     return Timeline(day, rows, total)
 
 
@@ -456,7 +409,7 @@ def search_free(
         return SearchAnswer(list(db.session.scalars(query.limit(limit))), total, [], 0, {})
     candidates = list(db.session.scalars(query))
     spans = {r.id: requested_span(r, day, start, end, nights) for r in candidates}
-    free = free_among(candidates, spans, now=now)
+    free = free_among(candidates, spans, requester=viewer, now=now)
     free_ids = {r.id for r in free}
     taken = [r for r in candidates if r.id not in free_ids]
     shown = taken[:busy_limit]
@@ -480,63 +433,12 @@ def next_free_slots(
     nights: bool = False,
     limit: int = NEXT_SLOTS,
 ) -> dict[int, list[tuple[datetime, datetime]]]:
-    """The next free slots of the same length after each resource's span, read with four queries in all.
-
-    Candidates step by half an hour over a week (by a day over a month for nights) and are
-    screened with the booking rules in Python; the booking itself re-checks everything.
-    """
-    result: dict[int, list[tuple[datetime, datetime]]] = {r.id: [] for r in resources}
-    if not resources:
-        return result
-    step = timedelta(days=1) if nights else SLOT_STEP
-    horizon = timedelta(days=NIGHTS_HORIZON_DAYS) if nights else SLOT_HORIZON
-    ids = [r.id for r in resources]
-    links: dict[int, list[int]] = defaultdict(list)
-    for source, target in db.session.execute(
-        select(resource_links.c.resource_id, resource_links.c.linked_id).where(resource_links.c.resource_id.in_(ids))
-    ):
-        links[source].append(target)
-    involved = sorted(set(ids) | {t for targets in links.values() for t in targets})
-    lo = min(spans[i].start for i in ids)
-    hi = max(spans[i].end for i in ids) + horizon
-    max_buffer = timedelta(minutes=max(r.buffer_minutes for r in resources))
-    occurrences: dict[int, list[Occurrence]] = defaultdict(list)
-    for o in active_occurrences(involved, lo - max_buffer, hi + max_buffer):
-        occurrences[o.resource_id].append(o)
-    blocks: dict[int, list[Block]] = defaultdict(list)
-    for b in blocks_between(involved, lo, hi):
-        blocks[b.resource_id].append(b)
-    for resource in resources:
-        span = spans[resource.id]
-        group = [resource.id, *links[resource.id]]
-        # A linked resource's booking takes every unit here.
-        held = [
-            Span(o.start_at, o.end_at, o.units if o.resource_id == resource.id else resource.units)
-            for i in group
-            for o in occurrences[i]
-        ]
-        blocked = [(b.start_at, b.end_at) for i in group for b in blocks[i]]
-        local_start = to_local(span.start, resource.timezone).replace(tzinfo=None)
-        local_end = to_local(span.end, resource.timezone).replace(tzinfo=None)
-        for index in range(1, int(horizon / step) + 1):
-            if nights:  # whole days in wall-clock time, so check-in stays at its hour across DST
-                try:
-                    moved = (
-                        to_utc(local_start + index * step, resource.timezone),
-                        to_utc(local_end + index * step, resource.timezone),
-                    )
-                except ValueError:
-                    continue
-                candidate = Span(moved[0], moved[1], span.units)
-            else:
-                candidate = Span(span.start + index * step, span.end + index * step, span.units)
-            if policy_reason(resource, candidate, now, viewer) is not None:
-                continue
-            if any(overlaps(a, b, candidate.start, candidate.end) for a, b in blocked):
-                continue
-            if units_free(resource.units, held, candidate, resource.buffer_minutes) < candidate.units:
-                continue
-            result[resource.id].append((candidate.start, candidate.end))
-            if len(result[resource.id]) == limit:
-                break
-    return result
+    """The next free slots of the same length after each resource's span: half-hour steps over a week,
+    or (for nights) whole local days over a month."""
+    if nights:
+        step, horizon = timedelta(days=1), timedelta(days=NIGHTS_HORIZON_DAYS)
+    else:
+        step, horizon = SLOT_STEP, SLOT_HORIZON
+    return engine_next_free_slots(
+        viewer, resources, spans, now=now, step=step, horizon=horizon, whole_days=nights, limit=limit
+    )

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema
 
 from app.validation import StrictInput, text
-from bookings.conflicts import Clash
+from availability.rules import Clash
 from bookings.models import Booking, Occurrence
 from calendars.zones import isoformat_local, to_local
 from resources.models import Resource

@@ -17,31 +17,20 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from bookings.conflicts import (
-    Clash,
-    active_occurrences,
-    blocks_between,
-    busy_spans,
-    find_clashes,
-    free_among,
-    is_authorized,
-    linked_ids,
-    lock_resources,
-    note_longest,
-    policy_reason,
-)
-from bookings.intervals import Span, overlaps, units_free
+from availability.busy import lock_resources, note_longest
+from availability.intervals import Span
+from availability.rules import Clash
+from availability.services import find_clashes, free_among, nearest_slots
 from bookings.models import HOLDING, AuditEntry, Booking, Occurrence, Status
 from bookings.recurrence import RecurrenceError, expand
 from calendars.zones import to_local, to_utc
 from notifications.services import notify_booking
 from resources.models import Approval, Kind, Resource
-from resources.services import can_manage, get_resource, visibility_clause
+from resources.services import can_manage, get_resource, is_authorized, visibility_clause
 
 MAX_SPAN = timedelta(days=366)
 SUGGESTION_STEP = timedelta(minutes=30)
 SUGGESTION_HORIZON = timedelta(days=7)
-MAX_FULL_CHECKS = 12  # screened candidates confirmed with every rule, at most, per refusal
 
 
 class BookingConflict(Conflict):
@@ -206,8 +195,7 @@ def create_booking(
         )
         if earlier is not None:
             return earlier, []
-    manages = can_manage(requester, resource.institution_id)
-    clashes = find_clashes(resource, plan.spans, requester=requester, now=now, manages=manages)
+    clashes = find_clashes(resource, plan.spans, requester=requester, now=now)
     clashing = {(c.start, c.end) for c in clashes}
     free = [s for s in plan.spans if (s.start, s.end) not in clashing]
     if clashes and (not skip_conflicts or not free):
@@ -326,24 +314,6 @@ def list_approvals(actor: User) -> list[Booking]:
     )
 
 
-def availability(viewer: User | None, resource_id: int, start: datetime, end: datetime) -> tuple[list, list]:
-    resource = get_resource(viewer, resource_id)
-    if end <= start:
-        raise InvalidInput({"to": "must be after from"})
-    if end - start > timedelta(days=62):
-        raise InvalidInput({"to": "ask for at most 62 days at a time"})
-    busy = busy_spans(resource, start, end)
-    free = []
-    cursor = start
-    for busy_start, busy_end, _ in busy:
-        if cursor < busy_start:
-            free.append((cursor, busy_start))
-        cursor = max(cursor, busy_end)
-    if cursor < end:
-        free.append((cursor, end))
-    return busy, free
-
-
 # --- change ------------------------------------------------------------------------------------
 
 
@@ -450,9 +420,7 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     # The occurrence being moved must not clash with itself: check with it set aside.
     target.active = False
     db.session.flush()
-    clashes = find_clashes(
-        resource, [span], requester=booking.requester, now=now, manages=can_manage(actor, resource.institution_id)
-    )
+    clashes = find_clashes(resource, [span], requester=booking.requester, now=now)
     if clashes:
         target.active = True
         db.session.flush()
@@ -468,25 +436,17 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     return {"moved": {"occurrence": target.id, "from": before, "to": [span.start.isoformat(), span.end.isoformat()]}}
 
 
-# Reasons that can arise after a request was made; time-based ones (notice, window) were checked when it was.
-LATER_REASONS = {"blocked", "imported", "linked", "overlap"}
-
-
 def current_clashes(booking: Booking) -> list[Clash]:
-    """What a pending request clashes with now, its own units set aside (shown on /approvals)."""
+    """What a request clashes with now, its own units set aside (shown on /approvals, checked on approval).
+
+    The same rules a new booking meets, asked as of the moment it was requested: a notice or a
+    booking window met then stays met, while opening hours, blocks, imported busy time, linked
+    resources and other bookings are as they are now.
+    """
     spans = [Span(o.start_at, o.end_at, o.units) for o in booking.occurrences if o.active]
-    if not spans:
-        return []
-    # "now" is the first start, so notice and window rules (already met when requested) do not count again.
-    found = find_clashes(
-        booking.resource,
-        spans,
-        requester=booking.requester,
-        now=min(s.start for s in spans),
-        exclude_booking_id=booking.id,
-        manages=True,
+    return find_clashes(
+        booking.resource, spans, requester=booking.requester, now=booking.created_at, exclude_booking_id=booking.id
     )
-    return [c for c in found if c.reason in LATER_REASONS]
 
 
 def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str = "", now: datetime) -> Booking:
@@ -602,59 +562,13 @@ def expire_pending(*, now: datetime) -> list[Booking]:
 
 
 def suggest(requester: User | None, resource: Resource, span: Span, *, now: datetime, limit: int = 3) -> dict[str, Any]:
-    """The nearest free slots of the same length here, and equivalent resources free at that time.
-
-    Candidates on a half-hour grid around the request are screened in Python against the busy
-    time of the whole horizon (two queries), and only the survivors go through the full check,
-    so a dense calendar does not turn a refusal into hundreds of queries.
-    """
+    """The nearest free slots of the same length here, and equivalent resources free at that time."""
     return {
-        "slots": _nearest_slots(requester, resource, span, now=now, limit=limit),
+        "slots": nearest_slots(
+            requester, resource, span, now=now, step=SUGGESTION_STEP, horizon=SUGGESTION_HORIZON, limit=limit
+        ),
         "resources": _equivalents(requester, resource, span, now=now, limit=limit),
     }
-
-
-def _nearest_slots(requester: User | None, resource: Resource, span: Span, *, now: datetime, limit: int) -> list:
-    length = span.end - span.start
-    lo, hi = span.start - SUGGESTION_HORIZON, span.end + SUGGESTION_HORIZON
-    buffer = timedelta(minutes=resource.buffer_minutes)
-    group = [resource.id, *linked_ids(resource.id)]
-    # A linked resource's booking takes every unit here.
-    held = [
-        Span(o.start_at, o.end_at, o.units if o.resource_id == resource.id else resource.units)
-        for o in active_occurrences(group, lo - buffer, hi + buffer)
-    ]
-    blocked = [(b.start_at, b.end_at) for b in blocks_between(group, lo, hi)]
-    slots: list[tuple[datetime, datetime]] = []
-    # A week whose quota is spent stays spent for every other candidate in it: check it once, not per slot.
-    spent_weeks: set[tuple[int, int]] = set()
-    full_checks = 0
-    steps = int(SUGGESTION_HORIZON / SUGGESTION_STEP)
-    for step in range(1, steps + 1):
-        for direction in (1, -1):
-            start = span.start + direction * step * SUGGESTION_STEP
-            candidate = Span(start, start + length, span.units)
-            if policy_reason(resource, candidate, now, requester) is not None:
-                continue
-            if any(overlaps(a, b, candidate.start, candidate.end) for a, b in blocked):
-                continue
-            if units_free(resource.units, held, candidate, resource.buffer_minutes) < candidate.units:
-                continue
-            week = to_local(candidate.start, resource.timezone).isocalendar()[:2]
-            if week in spent_weeks:
-                continue
-            # Screened free: confirm with the full rules (quota, exact linked and unit checks).
-            full_checks += 1
-            clashes = find_clashes(resource, [candidate], requester=requester, now=now)
-            if not clashes:
-                slots.append((candidate.start, candidate.end))
-                if len(slots) == limit:
-                    return slots
-            elif any(c.reason == "quota" for c in clashes):
-                spent_weeks.add(week)
-            if full_checks >= MAX_FULL_CHECKS:
-                return slots
-    return slots
 
 
 def _equivalents(
@@ -672,4 +586,4 @@ def _equivalents(
         .order_by(Resource.institution_id, Resource.id)
         .limit(50)
     ).all()
-    return free_among(others, {r.id: span for r in others}, now=now)[:limit]
+    return free_among(others, {r.id: span for r in others}, requester=requester, now=now)[:limit]

@@ -9,13 +9,16 @@ from sqlalchemy import select
 from accounts.models import User
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
-from bookings.conflicts import find_clashes, lock_resources
-from bookings.intervals import Span
+from availability.busy import lock_resources
+from availability.intervals import Span
+from availability.services import find_clashes
 from bookings.models import Booking, Occurrence, Status, WaitlistEntry
 from bookings.services import (
+    BookingConflict,
     _audit,
     _check_access,
     _new_uid,
+    current_clashes,
     get_booking,
     needs_approval,
     plan_spans,
@@ -76,6 +79,11 @@ def accept_hold(user: User, booking_id: int, *, now: datetime) -> Booking:
         raise Conflict("There is no hold to accept on this booking.")
     if booking.hold_until <= now:
         raise Conflict("The hold has lapsed.")
+    lock_resources([booking.resource_id])
+    clashes = current_clashes(booking)
+    if clashes:
+        # Blocked (or otherwise taken) since it was offered: the same rules as a new booking.
+        raise BookingConflict(clashes, booking.resource)
     booking.hold_until = None
     booking.created_at = now  # an approval deadline, if any, counts from acceptance
     if not needs_approval(user, booking.resource):

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.i18n import current_language, page_text
 from app.pagination import page_number
 from app.validation import errors_from_pydantic
-from bookings.intervals import overlaps
+from availability.intervals import overlaps
 from calendars.imports import list_imports
 from resources import services
 from resources.forms import BlockForm, ResourceForm

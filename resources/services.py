@@ -17,8 +17,9 @@ from app.database import escape_like, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.pagination import Page
-from bookings.conflicts import active_occurrences, free_among
-from bookings.intervals import Span
+from availability.busy import held_between
+from availability.intervals import Span
+from availability.services import free_among
 from bookings.models import Occurrence
 from calendars.zones import is_valid_timezone, to_utc
 from resources.features import FEATURES
@@ -109,9 +110,17 @@ def visibility_clause(viewer: User | None):
 
 
 def can_manage(user: User | None, institution_id: int) -> bool:
-    if user is None:
-        return False
-    return user.role == Role.ADMIN or (user.role == Role.MANAGER and user.institution_id == institution_id)
+    return user is not None and user.manages(institution_id)
+
+
+def is_authorized(user: User, resource: Resource, now: datetime) -> bool:
+    """Whether the user may book a resource that needs training: its managers, or a valid authorisation."""
+    if not resource.requires_authorization or can_manage(user, resource.institution_id):
+        return True
+    grant = db.session.scalar(
+        select(Authorization).where(Authorization.resource_id == resource.id, Authorization.user_id == user.id)
+    )
+    return grant is not None and (grant.expires_at is None or grant.expires_at > now)
 
 
 def managed_clause(user: User | None):
@@ -227,7 +236,7 @@ def search_resources(
             raise InvalidInput({"free_from" if free_from is None else "free_to": "give both free_from and free_to"})
         # Availability depends on each resource's zone and rules, so it is decided per candidate.
         candidates = list(db.session.scalars(query))
-        free = filter_free(candidates, free_from, free_to)
+        free = filter_free(viewer, candidates, free_from, free_to)
         start = (page - 1) * per_page
         return SearchResult(free[start : start + per_page], len(free), page, per_page)
 
@@ -237,9 +246,9 @@ def search_resources(
 
 
 def filter_free(
-    resources: list[Resource], start: datetime, end: datetime, *, now: datetime | None = None
+    viewer: User | None, resources: list[Resource], start: datetime, end: datetime, *, now: datetime | None = None
 ) -> list[Resource]:
-    """Resources bookable for all of [start, end) (naive times are each resource's local time)."""
+    """Resources the viewer could book for all of [start, end) (naive times are each resource's local time)."""
     spans: dict[int, Span] = {}
     for resource in resources:
         try:
@@ -249,7 +258,7 @@ def filter_free(
         if span_end <= span_start:
             raise InvalidInput({"free_to": "must be after free_from"})
         spans[resource.id] = Span(span_start, span_end)
-    return free_among(resources, spans, now=now or clock.now())
+    return free_among(resources, spans, requester=viewer, now=now or clock.now())
 
 
 # --- create and change -------------------------------------------------------------------------
@@ -430,8 +439,11 @@ def bookings_during(
 ) -> list[Occurrence]:
     """Active occurrences of `resource` overlapping [start_at, end_at), with their bookings: what a new
     block affects. A block does not cancel anything by itself; the manager is told who is affected."""
-    found = active_occurrences([resource.id], start_at, end_at, with_bookings=True)
-    return sorted(found, key=lambda o: o.start_at)[:limit]
+    ids = [h.occurrence_id for h in held_between([resource.id], start_at, end_at).get(resource.id, [])][:limit]
+    if not ids:
+        return []
+    query = select(Occurrence).where(Occurrence.id.in_(ids)).options(selectinload(Occurrence.booking))
+    return sorted(db.session.scalars(query), key=lambda o: (o.start_at, o.id))
 
 
 def list_blocks(

@@ -202,13 +202,50 @@ def test_availability(api, api_for, admin, make_resource):
     body = api.client.get(
         f"/api/v1/resources/{lab.id}/availability", query_string={"from": f"{D}T08:00", "to": f"{D}T14:00"}
     ).get_json()
-    assert body["busy"] == [{"start": f"{D}T10:00:00+02:00", "end": f"{D}T12:00:00+02:00", "kind": "booked"}]
+    # Each busy span says why, in the words of a 409.
+    assert body["busy"] == [
+        {"start": f"{D}T10:00:00+02:00", "end": f"{D}T11:00:00+02:00", "reason": "overlap"},
+        {"start": f"{D}T11:00:00+02:00", "end": f"{D}T12:00:00+02:00", "reason": "blocked"},
+    ]
     assert body["free"] == [
         {"start": f"{D}T08:00:00+02:00", "end": f"{D}T10:00:00+02:00"},
         {"start": f"{D}T12:00:00+02:00", "end": f"{D}T14:00:00+02:00"},
     ]
     assert api.client.get(f"/api/v1/resources/{lab.id}/availability?from={D}T14:00&to={D}T08:00").status_code == 422
     assert api.client.get(f"/api/v1/resources/{lab.id}/availability?from=yesterday&to={D}T08:00").status_code == 422
+
+
+def test_availability_applies_buffer_hours_and_notice_for_the_caller(api, make_resource):
+    # Opens at 09:00, 30 minutes between bookings, a day's notice: the caller's "free" is what they could book.
+    lab = make_resource(
+        visibility="public",
+        buffer_minutes=30,
+        opening_hours={d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        min_notice_minutes=24 * 60,
+    )
+    api.book(lab, f"{D}T12:00", f"{D}T13:00")
+    body = api.get(
+        f"/api/v1/resources/{lab.id}/availability", query_string={"from": f"{D}T08:00", "to": f"{D}T20:00"}
+    ).get_json()
+    assert body["busy"] == [
+        {"start": f"{D}T08:00:00+02:00", "end": f"{D}T09:00:00+02:00", "reason": "closed"},
+        {"start": f"{D}T11:30:00+02:00", "end": f"{D}T13:30:00+02:00", "reason": "overlap"},
+        {"start": f"{D}T18:00:00+02:00", "end": f"{D}T20:00:00+02:00", "reason": "closed"},
+    ]
+    assert body["free"] == [
+        {"start": f"{D}T09:00:00+02:00", "end": f"{D}T11:30:00+02:00"},
+        {"start": f"{D}T13:30:00+02:00", "end": f"{D}T18:00:00+02:00"},
+    ]
+    # What it calls free is accepted; a minute into the buffer is refused with the same reason.
+    api.book(lab, f"{D}T10:30", f"{D}T11:30")
+    refused = api.book(lab, f"{D}T13:00", f"{D}T14:00", expect=409)
+    assert refused["conflicts"][0]["reason"] == "overlap"
+    # The notice: today (the business clock's day) is busy for "notice" up to 24 hours from now.
+    today = api.get(
+        f"/api/v1/resources/{lab.id}/availability",
+        query_string={"from": "2026-11-02T10:00", "to": "2026-11-02T12:00"},
+    ).get_json()
+    assert [b["reason"] for b in today["busy"]] == ["notice"] and today["free"] == []
 
 
 def test_multi_unit_availability_is_busy_only_when_full(api, make_resource):
@@ -218,7 +255,7 @@ def test_multi_unit_availability_is_busy_only_when_full(api, make_resource):
     body = api.client.get(
         f"/api/v1/resources/{lanes.id}/availability", query_string={"from": f"{D}T08:00", "to": f"{D}T14:00"}
     ).get_json()
-    assert body["busy"] == [{"start": f"{D}T11:00:00+02:00", "end": f"{D}T12:00:00+02:00", "kind": "booked"}]
+    assert body["busy"] == [{"start": f"{D}T11:00:00+02:00", "end": f"{D}T12:00:00+02:00", "reason": "overlap"}]
 
 
 def test_conflict_suggests_slots_and_equivalent_resources(api, api_for, make_user, make_resource):

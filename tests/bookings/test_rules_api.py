@@ -114,8 +114,11 @@ def test_sunday_is_closed(api, make_resource):
         ("2026-11-02T08:00", "2026-11-02T08:30", "past"),  # now is 09:00 local
         ("2026-11-02T10:59", "2026-11-02T12:00", "notice"),  # 120 minutes' notice ends at 11:00
         ("2026-11-02T11:00", "2026-11-02T12:00", None),
-        ("2026-12-02T09:00", "2026-12-02T10:00", None),  # exactly 30 days after now
-        ("2026-12-02T09:01", "2026-12-02T10:01", "too_far"),
+        # The whole booking lies in the window: it may end exactly 30 days after now, not a minute later
+        # (a rule on the end, so that availability's busy "too_far" time is exactly what is refused).
+        ("2026-12-02T08:00", "2026-12-02T09:00", None),
+        ("2026-12-02T08:01", "2026-12-02T09:01", "too_far"),
+        ("2026-12-02T09:00", "2026-12-02T10:00", "too_far"),
     ],
 )
 def test_notice_and_booking_window(api, make_resource, start, end, reason):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bookings.intervals import Span, clashes_with_buffer, overlaps, peak_units, saturated, units_free
+from availability.intervals import Span, clashes_with_buffer, overlaps, peak_units, saturated, units_free
 
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 

@@ -1,0 +1,1 @@
+"""One answer to "is this time free?": busy time read once, the booking rules as pure functions over it."""

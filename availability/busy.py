@@ -1,0 +1,137 @@
+"""Reading busy time in bulk, and serialising the writers who change it.
+
+`read_busy` is the one read of what holds a set of resources over a window: links, active
+occurrences (with who booked them) and blocks, four queries for any number of resources.
+Queries are bounded on both sides (a span can only clash with occurrences that start no earlier
+than the longest occurrence ever booked on the resource before it), so a check costs the same
+with a thousand or a million bookings in the history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app.extensions import db
+from availability.intervals import Span
+from availability.rules import Blocked, BusyTime, Held
+from bookings.models import Booking, Occurrence
+from resources.models import Block, Resource, resource_links
+
+
+def linked_ids(resource_ids: Iterable[int]) -> dict[int, list[int]]:
+    links: dict[int, list[int]] = defaultdict(list)
+    for source, target in db.session.execute(
+        select(resource_links.c.resource_id, resource_links.c.linked_id).where(
+            resource_links.c.resource_id.in_(list(resource_ids))
+        )
+    ):
+        links[source].append(target)
+    return dict(links)
+
+
+def _lookback(resource_ids: Sequence[int]) -> timedelta:
+    longest = db.session.scalar(
+        select(Resource.longest_booking_minutes)
+        .where(Resource.id.in_(resource_ids))
+        .order_by(Resource.longest_booking_minutes.desc())
+        .limit(1)
+    )
+    return timedelta(minutes=longest or 0)
+
+
+def held_between(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Held]]:
+    """Active occurrences on these resources overlapping [start, end), with their bookings' owners."""
+    held: dict[int, list[Held]] = defaultdict(list)
+    if not resource_ids:
+        return held
+    rows = db.session.execute(
+        select(
+            Occurrence.resource_id,
+            Occurrence.start_at,
+            Occurrence.end_at,
+            Occurrence.units,
+            Occurrence.booking_id,
+            Booking.requester_id,
+            Booking.title,
+            Booking.status,
+            Occurrence.id,
+        )
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .where(
+            Occurrence.resource_id.in_(resource_ids),
+            Occurrence.active.is_(True),
+            Occurrence.start_at < end,
+            Occurrence.start_at >= start - _lookback(resource_ids),
+            Occurrence.end_at > start,
+        )
+        .order_by(Occurrence.start_at, Occurrence.id)
+    )
+    for row in rows:
+        held[row[0]].append(Held(*row))
+    return held
+
+
+def blocked_between(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Blocked]]:
+    blocked: dict[int, list[Blocked]] = defaultdict(list)
+    if not resource_ids:
+        return blocked
+    rows = db.session.execute(
+        select(Block.resource_id, Block.start_at, Block.end_at, Block.reason, Block.source)
+        .where(Block.resource_id.in_(resource_ids), Block.start_at < end, Block.end_at > start)
+        .order_by(Block.start_at, Block.id)
+    )
+    for row in rows:
+        blocked[row[0]].append(Blocked(*row))
+    return blocked
+
+
+def read_busy(resource_ids: Iterable[int], start: datetime, end: datetime) -> BusyTime:
+    """Everything holding these resources or the ones linked to them in [start, end)."""
+    ids = sorted(set(resource_ids))
+    links = linked_ids(ids) if ids else {}
+    involved = sorted(set(ids) | {t for targets in links.values() for t in targets})
+    return BusyTime(start, end, links, held_between(involved, start, end), blocked_between(involved, start, end))
+
+
+# --- writers -----------------------------------------------------------------------------------
+
+
+def lock_resources(resource_ids: Iterable[int]) -> None:
+    """Serialise writers of these resources and of the resources linked to them (a hall and its
+    courts block each other) until the transaction ends.
+
+    PostgreSQL: row locks on the resources, always taken in id order so that two requests
+    over overlapping sets cannot deadlock. SQLite: a no-op write, which takes the database's
+    write lock (waiting up to busy_timeout for the writer ahead). The Python driver opens the
+    transaction at that first write, so no earlier read snapshot can go stale under it.
+    """
+    wanted = set(resource_ids)
+    linked = db.session.scalars(
+        select(resource_links.c.linked_id).where(resource_links.c.resource_id.in_(wanted))
+    ).all()
+    ids = sorted(wanted.union(linked))
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Resource.id).where(Resource.id.in_(ids)).order_by(Resource.id).with_for_update())
+    else:
+        db.session.execute(
+            update(Resource)
+            .where(Resource.id.in_(ids))
+            # updated_at kept: taking the lock is not a change of the resource (feeds key on it).
+            .values(longest_booking_minutes=Resource.longest_booking_minutes, updated_at=Resource.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def note_longest(resource: Resource, spans: Sequence[Span]) -> None:
+    """Keep the look-back bound of `held_between` true for what is about to be written."""
+    longest = max(int((s.end - s.start).total_seconds() // 60) + 1 for s in spans)
+    if longest > resource.longest_booking_minutes:
+        db.session.execute(
+            update(Resource)
+            .where(Resource.id == resource.id, Resource.longest_booking_minutes < longest)
+            .values(longest_booking_minutes=longest, updated_at=Resource.updated_at)
+        )

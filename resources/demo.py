@@ -17,7 +17,7 @@ from accounts.models import Institution, Role, User
 from accounts.schemas import UserCreate
 from app.errors import InvalidInput
 from app.extensions import db
-from app.validation import ShortText, StrictInput, errors_from_pydantic, text
+from app.validation import StrictInput, errors_from_pydantic, text
 from resources import services as catalogue
 from resources.models import Resource, Site
 from resources.schemas import ResourceCreate, SiteCreate
@@ -34,11 +34,13 @@ class DemoFileError(Exception):
 
 
 class InstitutionEntry(StrictInput):
+    """An institution as the file gives it (the API has no input for these; the columns' limits)."""
+
     code: text(10, 1)  # type: ignore[valid-type]
-    name_ro: text(300, 1)  # type: ignore[valid-type]
-    name_en: text(300, 1)  # type: ignore[valid-type]
+    name_ro: text(200, 1)  # type: ignore[valid-type]
+    name_en: text(200, 1)  # type: ignore[valid-type]
     short_name: text(20, 1)  # type: ignore[valid-type]
-    website: ShortText  # type: ignore[valid-type]
+    website: text(200)  # type: ignore[valid-type]
     city: text(100, 1)  # type: ignore[valid-type]
 
 
@@ -119,6 +121,9 @@ def read_catalogue(path: Path | None = None) -> DemoCatalogue:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise DemoFileError(f"{path}: {exc}") from exc
+    unknown = data.keys() - {"password", "institutions", "sites", "resources", "users"}
+    if unknown:
+        raise DemoFileError(f"{path}: unknown sections {sorted(unknown)}")
     password = data.get("password")
     if not isinstance(password, str) or len(password) < 8:
         raise DemoFileError(f"{path}: password: give the demo accounts' password (at least 8 characters)")
@@ -143,9 +148,17 @@ def read_catalogue(path: Path | None = None) -> DemoCatalogue:
         for i, raw in enumerate(_table(data, "users", path))
     ]
 
+    codes = {institution.code for institution in institutions}
+    for site in sites:
+        if site.site.institution not in codes:
+            raise DemoFileError(f"{path}: site {site.key!r}: institution: {site.site.institution!r} is not in the file")
     site_keys = _unique_keys(sites, "site", path)
     resource_keys = _unique_keys(resources, "resource", path)
     for entry in resources:
+        if entry.settings.institution not in codes:
+            raise DemoFileError(
+                f"{path}: resource {entry.key!r}: institution: {entry.settings.institution!r} is not in the file"
+            )
         if entry.site is not None and entry.site not in site_keys:
             raise DemoFileError(f"{path}: resource {entry.key!r}: site: no site with key {entry.site!r}")
         unknown = [key for key in entry.linked_to if key not in resource_keys]
@@ -181,9 +194,7 @@ def upsert_sites(entries: list[SiteEntry], institutions: dict[str, Institution])
     result = {}
     for entry in entries:
         data = entry.site
-        owner = institutions.get(data.institution)
-        if owner is None:
-            raise DemoFileError(f"site {entry.key!r}: institution: {data.institution!r} is not in the file")
+        owner = institutions[data.institution]
         site = db.session.scalar(select(Site).where(Site.institution_id == owner.id, Site.name == data.name))
         if site is None:
             site = Site(institution=owner, name=data.name)
@@ -216,9 +227,7 @@ def upsert_resources(
         # Every setting, the file's or the schema's default, so a reload restores the catalogue.
         values = entry.settings.model_dump(exclude={"linked_to"})
         values["site_id"] = sites[entry.site].id if entry.site else None
-        owner = institutions.get(values["institution"])
-        if owner is None:
-            raise DemoFileError(f"resource {entry.key!r}: institution: {values['institution']!r} is not in the file")
+        owner = institutions[values["institution"]]
         resource = db.session.scalar(
             select(Resource).where(Resource.institution_id == owner.id, Resource.name == values["name"])
         )

@@ -38,6 +38,7 @@ def _file_with(tmp_path, old: str, new: str):
         ('kind = "lab"', 'kind = "lab"\ncheck_in_time = "25:00"', "check_in_time", "pattern"),
         ('kind = "lab"\n', "", "kind", "Field required"),
         ('site = "uvt-central"', 'site = "nowhere"', "site", "no site with key 'nowhere'"),
+        ('institution = "UVT"', 'institution = "XYZ"', "institution", "'XYZ' is not in the file"),
         ('site = "uvt-central"', 'site = "uvt-central"\nlinked_to = ["ghost"]', "linked_to", "'ghost'"),
     ],
 )
@@ -61,6 +62,13 @@ def test_a_file_that_is_not_toml_names_the_line(tmp_path):
     path = tmp_path / "demo.toml"
     path.write_text('password = "atu-demo-2026"\n[[resources]\n', encoding="utf-8")
     with pytest.raises(DemoFileError, match=r"demo\.toml: .*line 2"):
+        read_catalogue(path)
+
+
+def test_a_misspelt_section_is_refused(tmp_path):
+    path = tmp_path / "demo.toml"
+    path.write_text(DEMO_FILE.read_text(encoding="utf-8").replace("[[users]]", "[[user]]", 1), encoding="utf-8")
+    with pytest.raises(DemoFileError, match=r"unknown sections \['user'\]"):
         read_catalogue(path)
 
 

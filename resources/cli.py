@@ -14,12 +14,16 @@ demo_cli = AppGroup("demo", help="The demo catalogue.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the catalogue already has resources.")
 def load(if_empty: bool) -> None:
     """Load the four universities' demo catalogue and accounts (safe to run again)."""
-    from resources.demo import catalogue_is_empty, load_demo
+    from resources.demo import DemoFileError, catalogue_is_empty, load_demo
 
     if if_empty and not catalogue_is_empty():
         click.echo("The catalogue already has resources; demo not loaded.")
         return
-    summary = load_demo()
+    try:
+        summary = load_demo()
+    except DemoFileError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"demo not loaded: {exc}") from exc
     db.session.commit()
     click.echo(
         f"Demo catalogue: {summary['institutions']} institutions, {summary['sites']} sites, "

@@ -16,11 +16,13 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from resources.features import FEATURES, feature_label
 from resources.hours import WEEKDAYS
+from resources.schemas import ResourceFields, resource_defaults
 
 KIND_LABELS = {
     "lab": _l("Laboratory"),
@@ -167,31 +169,85 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _minutes(label, low: int, high: int, required: bool = False, **kwargs):
-    validators = [InputRequired() if required else Optional(), NumberRange(min=low, max=high)]
+# Each setting's type, limits and default are declared once, in the API's schema; the form reads them.
+SETTINGS = ResourceFields.model_json_schema()["properties"]
+DEFAULTS = resource_defaults()
+
+
+def rule(name: str) -> dict:
+    """The JSON Schema of a setting's value (its null branch left out): type, limits, choices."""
+    schema = SETTINGS[name]
+    return next((s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"), schema)
+
+
+def nullable(name: str) -> bool:
+    """A setting whose default is None may be left empty; the others need a value."""
+    return name in DEFAULTS and DEFAULTS[name] is None
+
+
+def _number(name: str, label, **kwargs):
+    low, high = rule(name)["minimum"], rule(name)["maximum"]
+    validators = [Optional() if nullable(name) else InputRequired(), NumberRange(min=low, max=high)]
     return IntegerField(
-        label, validators=validators, render_kw={"min": low, "max": high, "inputmode": "numeric"}, **kwargs
+        label,
+        validators=validators,
+        default=DEFAULTS.get(name),
+        render_kw={"min": low, "max": high, "inputmode": "numeric"},
+        **kwargs,
     )
 
 
-class ResourceForm(FlaskForm):
-    """Every setting of a resource; `values()` turns it into the dict the service (and the API) take."""
+def _text(name: str, label, field_class=StringField):
+    required = rule(name).get("minLength", 0) >= 1 and not nullable(name)
+    validators = [DataRequired() if required else Optional(), Length(max=rule(name)["maxLength"])]
+    return field_class(label, validators=validators, default=DEFAULTS.get(name))
 
-    name = StringField(_l("Name (Romanian)"), validators=[DataRequired(), Length(max=200)])
-    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
-    description_ro = TextAreaField(_l("Description (Romanian)"), validators=[Optional(), Length(max=5000)])
-    description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=5000)])
-    kind = SelectField(_l("Kind"), choices=choices(KIND_LABELS.items()))
+
+def _choice(name: str, label, labels: dict):
+    # A value the schema allows but nobody labelled fails here, at import, not on a manager's page.
+    return SelectField(
+        label, choices=choices((value, labels[value]) for value in rule(name)["enum"]), default=DEFAULTS.get(name)
+    )
+
+
+def _flag(name: str, label):
+    return BooleanField(label, default=DEFAULTS[name])
+
+
+def _amount(label, *, places: int, low, high, step: str | None = None):
+    render_kw = {"min": low, "max": high, "inputmode": "decimal", **({"step": step} if step else {})}
+    return DecimalField(
+        label, places=places, validators=[Optional(), finite, NumberRange(min=low, max=high)], render_kw=render_kw
+    )
+
+
+TARIFF = rule("tariffs")["additionalProperties"]
+
+
+class ResourceForm(FlaskForm):
+    """Every setting of a resource; `values()` turns it into the dict the service (and the API) take.
+
+    A field named like a setting of `ResourceFields` is that setting: its limits and default come from
+    the schema, and `values()` and `data_from()` carry it without naming it again.
+    """
+
+    name = _text("name", _l("Name (Romanian)"))
+    name_en = _text("name_en", _l("Name (English)"))
+    description_ro = _text("description_ro", _l("Description (Romanian)"), TextAreaField)
+    description_en = _text("description_en", _l("Description (English)"), TextAreaField)
+    kind = _choice("kind", _l("Kind"), KIND_LABELS)
     institution = SelectField(_l("University"))
     site_id = SelectField(_l("Site or building"), validators=[Optional()])
-    capacity = _minutes(_l("Capacity (people)"), 0, 100_000)
-    units = _minutes(_l("Units (beds, courts, identical devices)"), 1, 10_000, required=True)
-    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
-    visibility = SelectField(_l("Who may see it"), choices=choices(VISIBILITY_LABELS.items()))
-    approval = SelectField(_l("Approval"), choices=choices(APPROVAL_LABELS.items()))
-    approval_deadline_hours = _minutes(_l("Pending requests expire after (hours)"), 1, 24 * 60, required=True)
-    allow_partners = BooleanField(_l("Partner universities may book it"))
-    always_open = BooleanField(_l("Open at all times (the hours below are ignored)"))
+    capacity = _number("capacity", _l("Capacity (people)"))
+    units = _number("units", _l("Units (beds, courts, identical devices)"))
+    timezone = _text("timezone", _l("Time zone"))
+    visibility = _choice("visibility", _l("Who may see it"), VISIBILITY_LABELS)
+    approval = _choice("approval", _l("Approval"), APPROVAL_LABELS)
+    approval_deadline_hours = _number("approval_deadline_hours", _l("Pending requests expire after (hours)"))
+    allow_partners = _flag("allow_partners", _l("Partner universities may book it"))
+    always_open = BooleanField(
+        _l("Open at all times (the hours below are ignored)"), default=DEFAULTS["opening_hours"] is None
+    )
     hours_mon = StringField(DAY_LABELS["mon"], validators=[Optional(), Length(max=200)])
     hours_tue = StringField(DAY_LABELS["tue"], validators=[Optional(), Length(max=200)])
     hours_wed = StringField(DAY_LABELS["wed"], validators=[Optional(), Length(max=200)])
@@ -199,41 +255,46 @@ class ResourceForm(FlaskForm):
     hours_fri = StringField(DAY_LABELS["fri"], validators=[Optional(), Length(max=200)])
     hours_sat = StringField(DAY_LABELS["sat"], validators=[Optional(), Length(max=200)])
     hours_sun = StringField(DAY_LABELS["sun"], validators=[Optional(), Length(max=200)])
-    min_duration_minutes = _minutes(_l("Shortest booking (minutes)"), 1, 366 * 24 * 60)
-    max_duration_minutes = _minutes(_l("Longest booking (minutes)"), 1, 366 * 24 * 60)
-    min_notice_minutes = _minutes(_l("Notice needed (minutes)"), 0, 366 * 24 * 60, required=True)
-    max_advance_days = _minutes(_l("Bookable up to (days ahead)"), 1, 3650)
-    partner_max_advance_days = _minutes(_l("Partner universities: bookable up to (days ahead)"), 1, 3650)
-    buffer_minutes = _minutes(_l("Buffer before and after each booking (minutes)"), 0, 24 * 60, required=True)
-    quota_hours_per_week = DecimalField(
+    min_duration_minutes = _number("min_duration_minutes", _l("Shortest booking (minutes)"))
+    max_duration_minutes = _number("max_duration_minutes", _l("Longest booking (minutes)"))
+    min_notice_minutes = _number("min_notice_minutes", _l("Notice needed (minutes)"))
+    max_advance_days = _number("max_advance_days", _l("Bookable up to (days ahead)"))
+    partner_max_advance_days = _number(
+        "partner_max_advance_days", _l("Partner universities: bookable up to (days ahead)")
+    )
+    buffer_minutes = _number("buffer_minutes", _l("Buffer before and after each booking (minutes)"))
+    # One decimal place, so the smallest quota above the schema's "more than 0" is 0.1 hours.
+    quota_hours_per_week = _amount(
         _l("Weekly quota per person (hours)"),
         places=1,
-        validators=[Optional(), finite, NumberRange(min=0.1, max=168)],
-        render_kw={"min": 0.1, "max": 168, "step": "0.5", "inputmode": "decimal"},
+        low=0.1,
+        high=rule("quota_hours_per_week")["maximum"],
+        step="0.5",
     )
-    tariff_own = DecimalField(
-        _l("Own university"), places=2, validators=[Optional(), finite, NumberRange(min=0, max=1_000_000)]
-    )
-    tariff_partner = DecimalField(
-        _l("Partner university"), places=2, validators=[Optional(), finite, NumberRange(min=0, max=1_000_000)]
-    )
-    tariff_external = DecimalField(
-        _l("External"), places=2, validators=[Optional(), finite, NumberRange(min=0, max=1_000_000)]
-    )
+    tariff_own = _amount(_l("Own university"), places=2, low=TARIFF["minimum"], high=TARIFF["maximum"])
+    tariff_partner = _amount(_l("Partner university"), places=2, low=TARIFF["minimum"], high=TARIFF["maximum"])
+    tariff_external = _amount(_l("External"), places=2, low=TARIFF["minimum"], high=TARIFF["maximum"])
     currency = StringField(
         _l("Currency"),
-        validators=[DataRequired(), Regexp(r"^[A-Z]{3}$", message=_l("Three capital letters, such as RON or EUR."))],
+        default=DEFAULTS["currency"],
+        validators=[
+            DataRequired(),
+            Regexp(rule("currency")["pattern"], message=_l("Three capital letters, such as RON or EUR.")),
+        ],
     )
-    requires_authorization = BooleanField(_l("Only trained and authorised users may book it"))
-    check_in_required = BooleanField(_l("Check-in required"))
-    no_show_minutes = _minutes(_l("Released when nobody checks in within (minutes)"), 1, 24 * 60, required=True)
+    requires_authorization = _flag("requires_authorization", _l("Only trained and authorised users may book it"))
+    check_in_required = _flag("check_in_required", _l("Check-in required"))
+    no_show_minutes = _number("no_show_minutes", _l("Released when nobody checks in within (minutes)"))
     check_in_time = TimeField(_l("Dorm check-in time"), validators=[Optional()])
     check_out_time = TimeField(_l("Dorm check-out time"), validators=[Optional()])
     linked_to = MultiCheckboxField(
-        _l("Linked spaces (booking one blocks the other)"), coerce=int, validators=[Optional()]
+        _l("Linked spaces (booking one blocks the other)"),
+        coerce=int,
+        validators=[Optional()],
+        default=DEFAULTS["linked_to"],
     )
-    features = MultiCheckboxField(_l("Features and equipment"), validators=[Optional()])
-    active = BooleanField(_l("Active (bookable and listed in the catalogue)"))
+    features = MultiCheckboxField(_l("Features and equipment"), validators=[Optional()], default=DEFAULTS["features"])
+    active = _flag("active", _l("Active (bookable and listed in the catalogue)"))
     submit = SubmitField(_l("Save"))
 
     HOURS = ("hours_mon", "hours_tue", "hours_wed", "hours_thu", "hours_fri", "hours_sat", "hours_sun")
@@ -252,49 +313,31 @@ class ResourceForm(FlaskForm):
         self.features.choices = [SelectChoice(c, feature_label(c, lang)) for c in features]
 
     @classmethod
+    def settings(cls) -> list[str]:
+        """The schema's settings this form has a field for, in the schema's order."""
+        return [name for name in ResourceFields.model_fields if isinstance(getattr(cls, name, None), UnboundField)]
+
+    @classmethod
     def data_from(cls, resource) -> dict:
         """Initial form data from a stored resource."""
-        data = {
-            field: getattr(resource, field)
-            for field in (
-                "name",
-                "name_en",
-                "description_ro",
-                "description_en",
-                "kind",
-                "capacity",
-                "units",
-                "timezone",
-                "visibility",
-                "approval",
-                "approval_deadline_hours",
-                "allow_partners",
-                "min_duration_minutes",
-                "max_duration_minutes",
-                "min_notice_minutes",
-                "max_advance_days",
-                "partner_max_advance_days",
-                "buffer_minutes",
-                "quota_hours_per_week",
-                "currency",
-                "requires_authorization",
-                "check_in_required",
-                "no_show_minutes",
-                "active",
-                "features",
-            )
-        }
-        data["institution"] = resource.institution.code
-        data["site_id"] = str(resource.site_id) if resource.site_id else ""
+        data = {}
+        for name in cls.settings():
+            if name == "institution":
+                data[name] = resource.institution.code
+            elif name == "site_id":
+                data[name] = str(resource.site_id) if resource.site_id else ""
+            elif name == "linked_to":
+                data[name] = [r.id for r in resource.linked]
+            elif getattr(cls, name).field_class is TimeField:
+                value = getattr(resource, name)
+                data[name] = time.fromisoformat(value) if value else None
+            else:
+                data[name] = getattr(resource, name)
         data["always_open"] = resource.opening_hours is None
         for day, name in zip(WEEKDAYS, cls.HOURS, strict=True):
             data[name] = format_day_hours((resource.opening_hours or {}).get(day))
         for klass, name in cls.TARIFFS.items():
             data[name] = resource.tariffs.get(klass)
-        for name in ("check_in_time", "check_out_time"):
-            value = getattr(resource, name)
-            data[name] = time.fromisoformat(value) if value else None
-        data["linked_to"] = [r.id for r in resource.linked]
         return data
 
     def validate(self, extra_validators=None) -> bool:
@@ -312,46 +355,29 @@ class ResourceForm(FlaskForm):
                     ok = False
         return ok
 
-    def values(self) -> dict:
-        def number(value):
-            return float(value) if value is not None else None
+    def _value(self, name: str):
+        """A field's data as the API takes it."""
+        field = self[name]
+        if isinstance(field, BooleanField):
+            return bool(field.data)
+        if isinstance(field, DecimalField):
+            return float(field.data) if field.data is not None else None
+        if isinstance(field, TimeField):
+            return field.data.strftime("%H:%M") if field.data else None
+        if isinstance(field, SelectMultipleField):
+            return list(field.data or [])
+        if isinstance(field, StringField):
+            text = (field.data or "").strip()
+            return text or (None if nullable(name) else "")
+        return field.data
 
-        values = {
-            "name": self.name.data.strip(),
-            "name_en": (self.name_en.data or "").strip() or None,
-            "description_ro": (self.description_ro.data or "").strip(),
-            "description_en": (self.description_en.data or "").strip(),
-            "kind": self.kind.data,
-            "institution": self.institution.data,
-            "site_id": int(self.site_id.data) if (self.site_id.data or "").isdigit() else None,
-            "capacity": self.capacity.data,
-            "units": self.units.data,
-            "timezone": self.timezone.data.strip(),
-            "visibility": self.visibility.data,
-            "approval": self.approval.data,
-            "approval_deadline_hours": self.approval_deadline_hours.data,
-            "allow_partners": bool(self.allow_partners.data),
-            "min_duration_minutes": self.min_duration_minutes.data,
-            "max_duration_minutes": self.max_duration_minutes.data,
-            "min_notice_minutes": self.min_notice_minutes.data,
-            "max_advance_days": self.max_advance_days.data,
-            "partner_max_advance_days": self.partner_max_advance_days.data,
-            "buffer_minutes": self.buffer_minutes.data,
-            "quota_hours_per_week": number(self.quota_hours_per_week.data),
-            "tariffs": {
-                klass: float(getattr(self, name).data)
-                for klass, name in self.TARIFFS.items()
-                if getattr(self, name).data is not None
-            },
-            "currency": self.currency.data,
-            "requires_authorization": bool(self.requires_authorization.data),
-            "check_in_required": bool(self.check_in_required.data),
-            "no_show_minutes": self.no_show_minutes.data,
-            "check_in_time": self.check_in_time.data.strftime("%H:%M") if self.check_in_time.data else None,
-            "check_out_time": self.check_out_time.data.strftime("%H:%M") if self.check_out_time.data else None,
-            "linked_to": list(self.linked_to.data or []),
-            "features": list(self.features.data or []),
-            "active": bool(self.active.data),
+    def values(self) -> dict:
+        values = {name: self._value(name) for name in self.settings()}
+        values["site_id"] = int(self.site_id.data) if (self.site_id.data or "").isdigit() else None
+        values["tariffs"] = {
+            klass: float(getattr(self, name).data)
+            for klass, name in self.TARIFFS.items()
+            if getattr(self, name).data is not None
         }
         if self.always_open.data:
             values["opening_hours"] = None

@@ -113,12 +113,8 @@ def resources():
 @login_required
 def new_resource():
     _require_manager_role()
-    defaults = {
-        **{k: v for k, v in services.DEFAULTS.items() if k not in ("tariffs",)},
-        "institution": current_user.institution.code,
-        "always_open": True,
-    }
-    form = _form(None, data=defaults)
+    # Every other field starts at the schema's default (ResourceForm reads resources/schemas.py).
+    form = _form(None, data={"institution": current_user.institution.code})
     if form.validate_on_submit():
         resource = _save(form, None)
         if resource is not None:

@@ -24,47 +24,60 @@ TimeOfDay = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
 class ResourceFields(StrictInput):
-    """Every settable field; absent means "leave as is" (PATCH) or "default" (POST)."""
+    """Every setting of a resource, each declared once: its type, limits and default.
+
+    Absent means "leave as is" in a PATCH and the default written here in a POST (and in the
+    settings form and the demo file); a setting whose default is None may be cleared with null.
+    """
 
     name: Name | None = None
     name_en: text(200) | None = None  # type: ignore[valid-type]
     kind: KindName | None = None
     institution: Code | None = None  # type: ignore[valid-type]
     site_id: Id | None = None
-    description_ro: LongText | None = None  # type: ignore[valid-type]
-    description_en: LongText | None = None  # type: ignore[valid-type]
+    description_ro: LongText | None = ""  # type: ignore[valid-type]
+    description_en: LongText | None = ""  # type: ignore[valid-type]
     capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    units: Annotated[int, Field(ge=1, le=10_000)] | None = None
-    timezone: text(64, 1) | None = None  # type: ignore[valid-type]
-    visibility: VisibilityName | None = None
-    approval: ApprovalName | None = None
-    buffer_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
-    min_notice_minutes: Minutes | None = None
+    units: Annotated[int, Field(ge=1, le=10_000)] | None = 1
+    timezone: text(64, 1) | None = "Europe/Bucharest"  # type: ignore[valid-type]
+    visibility: VisibilityName | None = "alliance"
+    approval: ApprovalName | None = "none"
+    buffer_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = 0
+    min_notice_minutes: Minutes | None = 0
     max_advance_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     partner_max_advance_days: Annotated[int, Field(ge=1, le=3650)] | None = None
-    allow_partners: bool | None = None
-    check_in_required: bool | None = None
-    no_show_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    allow_partners: bool | None = True
+    check_in_required: bool | None = False
+    no_show_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = 15
     min_duration_minutes: Annotated[Minutes, Field(ge=1)] | None = None
     max_duration_minutes: Annotated[Minutes, Field(ge=1)] | None = None
     # Shape only; the service checks weekdays, times and overlaps for API and forms alike.
     opening_hours: dict[str, list[list[str]]] | None = None
-    linked_to: Annotated[list[Id], Field(max_length=50)] | None = None
-    tariffs: dict[TariffClass, Amount] | None = None
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
-    requires_authorization: bool | None = None
+    linked_to: Annotated[list[Id], Field(max_length=50)] | None = []
+    tariffs: dict[TariffClass, Amount] | None = {}
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = "RON"
+    requires_authorization: bool | None = False
     quota_hours_per_week: Annotated[float, Field(gt=0, le=168)] | None = None
-    approval_deadline_hours: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    approval_deadline_hours: Annotated[int, Field(ge=1, le=24 * 60)] | None = 72
     check_in_time: TimeOfDay | None = None
     check_out_time: TimeOfDay | None = None
-    features: Annotated[list[text(40, 1)], Field(max_length=50)] | None = None  # type: ignore[valid-type]
-    active: bool | None = None
+    features: Annotated[list[text(40, 1)], Field(max_length=50)] | None = []  # type: ignore[valid-type]
+    active: bool | None = True
 
 
 class ResourceCreate(ResourceFields):
     name: Name  # type: ignore[assignment]
     kind: KindName  # type: ignore[assignment]
     institution: Code  # type: ignore[assignment,valid-type]
+
+
+def resource_defaults() -> dict[str, Any]:
+    """A new resource's value for every setting left out: the defaults declared above (fresh copies)."""
+    return {
+        name: field.get_default(call_default_factory=True)
+        for name, field in ResourceCreate.model_fields.items()
+        if not field.is_required()
+    }
 
 
 class ResourceQuery(BaseModel):

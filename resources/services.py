@@ -25,69 +25,16 @@ from calendars.zones import is_valid_timezone, to_utc
 from resources.features import FEATURES
 from resources.hours import validate_opening_hours
 from resources.models import Authorization, Block, Kind, Resource, ResourceFeature, Site, Visibility, resource_links
+from resources.schemas import ResourceFields, resource_defaults
 
-# Column defaults for a new resource, applied when a field is absent.
-DEFAULTS: dict[str, Any] = {
-    "units": 1,
-    "timezone": "Europe/Bucharest",
-    "visibility": Visibility.ALLIANCE.value,
-    "approval": "none",
-    "buffer_minutes": 0,
-    "min_notice_minutes": 0,
-    "tariffs": {},
-    "currency": "RON",
-    "requires_authorization": False,
-    "approval_deadline_hours": 72,
-    "description_ro": "",
-    "description_en": "",
-    "active": True,
-    "allow_partners": True,
-    "check_in_required": False,
-    "no_show_minutes": 15,
-}
-# Fields that may be cleared with null; every other field must keep a value.
-NULLABLE = {
-    "partner_max_advance_days",
-    "name_en",
-    "site_id",
-    "capacity",
-    "max_advance_days",
-    "min_duration_minutes",
-    "max_duration_minutes",
-    "opening_hours",
-    "quota_hours_per_week",
-    "check_in_time",
-    "check_out_time",
-}
-SIMPLE_FIELDS = (
-    "name",
-    "name_en",
-    "kind",
-    "description_ro",
-    "description_en",
-    "capacity",
-    "units",
-    "timezone",
-    "visibility",
-    "approval",
-    "buffer_minutes",
-    "min_notice_minutes",
-    "max_advance_days",
-    "partner_max_advance_days",
-    "allow_partners",
-    "check_in_required",
-    "no_show_minutes",
-    "min_duration_minutes",
-    "max_duration_minutes",
-    "opening_hours",
-    "tariffs",
-    "currency",
-    "requires_authorization",
-    "quota_hours_per_week",
-    "approval_deadline_hours",
-    "check_in_time",
-    "check_out_time",
-    "active",
+# Every setting comes from the schema (resources/schemas.py), so a new one is declared once there.
+# What a new resource gets for a setting left out (None-valued defaults are the columns' NULL anyway).
+DEFAULTS: dict[str, Any] = {name: value for name, value in resource_defaults().items() if value is not None}
+# Settings that may be cleared with null: those whose default is None; every other one must keep a value.
+NULLABLE = frozenset(name for name, value in resource_defaults().items() if value is None)
+# Settings copied onto the row as they are; these four are looked up or stored in other tables.
+SIMPLE_FIELDS = tuple(
+    name for name in ResourceFields.model_fields if name not in ("institution", "site_id", "linked_to", "features")
 )
 DORM_CHECK_IN, DORM_CHECK_OUT = "14:00", "11:00"
 

@@ -174,16 +174,16 @@ class Demo:
         from sqlalchemy import select
 
         from app.extensions import db
-        from resources import demo_data
-        from resources.demo import load_demo
+        from resources.demo import load_demo, read_catalogue
         from resources.models import Resource
 
         load_demo()
         db.session.commit()
+        demo = read_catalogue()
         by_name = {r.name: r.id for r in db.session.scalars(select(Resource))}
-        self.ids = {data["key"]: by_name[data["name"]] for data in demo_data.RESOURCES}
-        self.users = {f"{u['role']}.{u['institution'].lower()}": u["email"] for u in demo_data.USERS}
-        assert self.password == demo_data.DEMO_PASSWORD
+        self.ids = {entry.key: by_name[entry.settings.name] for entry in demo.resources}
+        self.users = {f"{u.role}.{u.institution.lower()}": u.email for u in demo.users}
+        assert self.password == demo.password
 
     def user(self, key: str):
         from accounts.services import find_user_by_email

@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 from accounts.models import User
 from accounts.services import authenticate
 from app.extensions import db
-from resources.demo import load_demo
-from resources.demo_data import DEMO_PASSWORD
+from resources.demo import load_demo, read_catalogue
 from resources.models import Resource, resource_links
 
 MINIMUM = {"lab": 3, "sports": 2, "dorm": 2, "equipment": 3, "room": 2}
@@ -56,5 +55,5 @@ def test_demo_accounts_sign_in(app):
     db.session.commit()
     for code in ("uvt", "upt", "umft", "usvt"):
         for role in ("member", "manager", "admin"):
-            user = authenticate(f"{role}.{code}@demo.atu.ro", DEMO_PASSWORD)
+            user = authenticate(f"{role}.{code}@demo.atu.ro", read_catalogue().password)
             assert user is not None and user.role == role and user.institution.code == code.upper()

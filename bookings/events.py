@@ -20,6 +20,7 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from bookings import signals
 from bookings.conflicts import find_clashes, lock_resources, note_longest
 from bookings.intervals import Span
 from bookings.models import HOLDING, Booking, Event
@@ -33,7 +34,6 @@ from bookings.services import (
     get_resource,
 )
 from calendars.zones import NonexistentLocalTime, isoformat_local, to_local, to_utc
-from notifications.services import notify_booking, notify_event
 from resources.models import Kind
 from resources.services import can_manage
 
@@ -207,7 +207,7 @@ def create_event(
         preview = Preview([{"index": i, **_item_preview(b)} for i, b in enumerate(_holding(event))])
         db.session.rollback()
         return preview
-    notify_event(event, "event_created", [], now=now, actor=organiser)
+    signals.event_created.send(event, now=now, actor=organiser)
     return event
 
 
@@ -288,7 +288,7 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
             _flush_or_conflict(resource, spans)
         except BookingConflict as error:  # the database's backstop fired; the session is rolled back
             return [*failures, ItemConflict(None, resource.id, error, booking.id)]
-        notify_booking(booking, "rescheduled", now=now)
+        signals.booking_rescheduled.send(booking, now=now, actor=actor, change={"days": days})
     return failures
 
 
@@ -354,7 +354,7 @@ def change_event(
         preview = Preview([{"booking_id": b.id, **_item_preview(b)} for b in _holding(event)])
         db.session.rollback()
         return preview
-    notify_event(event, "event_changed", lines, now=now, actor=actor)
+    signals.event_changed.send(event, now=now, actor=actor, changes=lines)
     return event
 
 
@@ -368,7 +368,7 @@ def cancel_event(actor: User, event_id: int, *, now: datetime) -> Event:
     event.status = "cancelled"
     event.updated_at = utcnow()
     db.session.flush()
-    notify_event(event, "event_cancelled", [], now=now, actor=actor)
+    signals.event_cancelled.send(event, now=now, actor=actor)
     return event
 
 

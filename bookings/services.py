@@ -17,6 +17,7 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from bookings import signals
 from bookings.conflicts import (
     Clash,
     active_occurrences,
@@ -34,7 +35,6 @@ from bookings.intervals import Span, overlaps, units_free
 from bookings.models import HOLDING, AuditEntry, Booking, Occurrence, Status
 from bookings.recurrence import RecurrenceError, expand
 from calendars.zones import to_local, to_utc
-from notifications.services import notify_booking
 from resources.models import Approval, Kind, Resource
 from resources.services import can_manage, get_resource, visibility_clause
 
@@ -249,7 +249,7 @@ def create_booking(
     note_longest(resource, free)
     _audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
     _flush_or_conflict(resource, free)
-    notify_booking(booking, "requested" if booking.status == Status.PENDING else "confirmed", now=now)
+    signals.booking_created.send(booking, now=now, actor=requester)
     return booking, clashes
 
 
@@ -392,7 +392,7 @@ def cancel_loaded(
     scope = "all" if occurrence_id is None else ("following" if following else "one")
     _audit(booking, actor, "cancelled", scope=scope, occurrences=[o.id for o in targets])
     db.session.flush()
-    notify_booking(booking, "cancelled", now=now)
+    signals.booking_cancelled.send(booking, now=now, actor=actor, occurrences=targets)
     return booking
 
 
@@ -419,8 +419,9 @@ def update_booking(
         changes["project_code"] = [booking.project_code, project_code]
         booking.project_code = project_code
     if start is not None or end is not None:
-        changes.update(_move(actor, booking, start, end, occurrence_id, now))
-        notify_booking(booking, "rescheduled", now=now)
+        moved = _move(actor, booking, start, end, occurrence_id, now)
+        changes.update(moved)
+        signals.booking_rescheduled.send(booking, now=now, actor=actor, change=moved["moved"])
     if changes:
         booking.updated_at = utcnow()
         _audit(booking, actor, "updated", **changes)
@@ -514,7 +515,7 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
             occurrence.cancelled_at = now
     _audit(booking, actor, "approved" if approve else "rejected", reason=reason)
     db.session.flush()
-    notify_booking(booking, "approved" if approve else "rejected", now=now)
+    (signals.booking_confirmed if approve else signals.booking_rejected).send(booking, now=now, actor=actor)
     return booking
 
 
@@ -566,7 +567,7 @@ def release_no_shows(*, now: datetime) -> list[Occurrence]:
         booking.updated_at = utcnow()
         _audit(booking, None, "no_show", occurrence=occurrence.id)
         db.session.flush()
-        notify_booking(booking, "released", now=now, only_requester=True)
+        signals.booking_released.send(booking, now=now, actor=None, occurrence=occurrence)
         released.append(occurrence)
     return released
 
@@ -592,7 +593,7 @@ def expire_pending(*, now: datetime) -> list[Booking]:
                 occurrence.cancelled_at = now
         _audit(booking, None, "expired", deadline_hours=booking.resource.approval_deadline_hours)
         db.session.flush()
-        notify_booking(booking, "expired", now=now)
+        signals.booking_rejected.send(booking, now=now, actor=None, expired=True)
         expired.append(booking)
     db.session.flush()
     return expired
@@ -673,3 +674,27 @@ def _equivalents(
         .limit(50)
     ).all()
     return free_among(others, {r.id: span for r in others}, now=now)[:limit]
+
+
+REMINDER_AHEAD = timedelta(hours=24)
+
+
+def remind_upcoming(*, now: datetime) -> int:
+    """Announce (reminder_due) each confirmed occurrence starting within the next 24 hours, never twice."""
+    due = db.session.scalars(
+        select(Occurrence)
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .where(
+            Occurrence.active.is_(True),
+            Occurrence.reminded_at.is_(None),
+            Occurrence.start_at > now,
+            Occurrence.start_at <= now + REMINDER_AHEAD,
+            Booking.status == Status.CONFIRMED,
+        )
+        .order_by(Occurrence.start_at)
+    ).all()
+    for occurrence in due:
+        occurrence.reminded_at = now
+        db.session.flush()
+        signals.reminder_due.send(occurrence.booking, now=now, actor=None, occurrence=occurrence)
+    return len(due)

@@ -151,6 +151,6 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
             maintype="text",
             subtype="calendar",
             filename="booking.ics",
-            params={"method": mail.ics_method},
+            params={"method": mail.ics_method, "charset": "utf-8"},
         )
     return email

@@ -27,6 +27,7 @@ def create_app(config: type | None = None) -> Flask:
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
+    register_receivers(app)
     register_error_handlers(app)
     register_cli(app)
     register_health(app)
@@ -83,6 +84,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendars_views)
     app.register_blueprint(manage_views)
     register_api(app)
+
+
+def register_receivers(app: Flask) -> None:
+    """Side effects subscribe to the booking signals here, in one place (bookings never import them)."""
+    from notifications.receivers import register_notifications
+
+    register_notifications(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -32,9 +32,9 @@ class Job:
 
 
 def jobs() -> dict[str, Job]:
-    from bookings.tasks import expire_pending_requests, release_no_show_sessions, waitlist_offers
+    from bookings.tasks import expire_pending_requests, release_no_show_sessions, send_reminders, waitlist_offers
     from calendars.tasks import import_feeds
-    from notifications.tasks import purge, send_mail, send_reminders
+    from notifications.tasks import purge, send_mail
 
     found = [
         Job("expire-pending", expire_pending_requests, 5, "Reject requests not decided within their deadline"),

@@ -23,6 +23,7 @@ from app.extensions import db
 from availability.busy import lock_resources, note_longest
 from availability.intervals import Span
 from availability.services import find_clashes
+from bookings import signals
 from bookings.models import HOLDING, Booking, Event
 from bookings.recurrence import RecurrenceError, shift_rule
 from bookings.services import (
@@ -34,7 +35,6 @@ from bookings.services import (
     get_resource,
 )
 from calendars.zones import NonexistentLocalTime, isoformat_local, to_local, to_utc
-from notifications.services import notify_booking, notify_event
 from resources.models import Kind
 
 MAX_SHIFT_DAYS = 366
@@ -207,7 +207,7 @@ def create_event(
         preview = Preview([{"index": i, **_item_preview(b)} for i, b in enumerate(_holding(event))])
         db.session.rollback()
         return preview
-    notify_event(event, "event_created", [], now=now, actor=organiser)
+    signals.event_created.send(event, now=now, actor=organiser)
     return event
 
 
@@ -286,7 +286,7 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
             _flush_or_conflict(resource, spans)
         except BookingConflict as error:  # the database's backstop fired; the session is rolled back
             return [*failures, ItemConflict(None, resource.id, error, booking.id)]
-        notify_booking(booking, "rescheduled", now=now)
+        signals.booking_rescheduled.send(booking, now=now, actor=actor, change={"days": days})
     return failures
 
 
@@ -352,7 +352,7 @@ def change_event(
         preview = Preview([{"booking_id": b.id, **_item_preview(b)} for b in _holding(event)])
         db.session.rollback()
         return preview
-    notify_event(event, "event_changed", lines, now=now, actor=actor)
+    signals.event_changed.send(event, now=now, actor=actor, changes=lines)
     return event
 
 
@@ -366,7 +366,7 @@ def cancel_event(actor: User, event_id: int, *, now: datetime) -> Event:
     event.status = "cancelled"
     event.updated_at = utcnow()
     db.session.flush()
-    notify_event(event, "event_cancelled", [], now=now, actor=actor)
+    signals.event_cancelled.send(event, now=now, actor=actor)
     return event
 
 

@@ -21,10 +21,10 @@ from availability.busy import lock_resources, note_longest
 from availability.intervals import Span
 from availability.rules import Clash
 from availability.services import find_clashes, free_among, nearest_slots
+from bookings import signals
 from bookings.models import HOLDING, AuditEntry, Booking, Occurrence, Status
 from bookings.recurrence import RecurrenceError, expand
 from calendars.zones import to_local, to_utc
-from notifications.services import notify_booking
 from resources.models import Approval, Kind, Resource
 from resources.services import can_manage, get_resource, is_authorized, visibility_clause
 
@@ -237,7 +237,7 @@ def create_booking(
     note_longest(resource, free)
     _audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
     _flush_or_conflict(resource, free)
-    notify_booking(booking, "requested" if booking.status == Status.PENDING else "confirmed", now=now)
+    signals.booking_created.send(booking, now=now, actor=requester)
     return booking, clashes
 
 
@@ -362,7 +362,7 @@ def cancel_loaded(
     scope = "all" if occurrence_id is None else ("following" if following else "one")
     _audit(booking, actor, "cancelled", scope=scope, occurrences=[o.id for o in targets])
     db.session.flush()
-    notify_booking(booking, "cancelled", now=now)
+    signals.booking_cancelled.send(booking, now=now, actor=actor, occurrences=targets)
     return booking
 
 
@@ -389,8 +389,9 @@ def update_booking(
         changes["project_code"] = [booking.project_code, project_code]
         booking.project_code = project_code
     if start is not None or end is not None:
-        changes.update(_move(actor, booking, start, end, occurrence_id, now))
-        notify_booking(booking, "rescheduled", now=now)
+        moved = _move(actor, booking, start, end, occurrence_id, now)
+        changes.update(moved)
+        signals.booking_rescheduled.send(booking, now=now, actor=actor, change=moved["moved"])
     if changes:
         booking.updated_at = utcnow()
         _audit(booking, actor, "updated", **changes)
@@ -474,7 +475,7 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
             occurrence.cancelled_at = now
     _audit(booking, actor, "approved" if approve else "rejected", reason=reason)
     db.session.flush()
-    notify_booking(booking, "approved" if approve else "rejected", now=now)
+    (signals.booking_confirmed if approve else signals.booking_rejected).send(booking, now=now, actor=actor)
     return booking
 
 
@@ -526,7 +527,7 @@ def release_no_shows(*, now: datetime) -> list[Occurrence]:
         booking.updated_at = utcnow()
         _audit(booking, None, "no_show", occurrence=occurrence.id)
         db.session.flush()
-        notify_booking(booking, "released", now=now, only_requester=True)
+        signals.booking_released.send(booking, now=now, actor=None, occurrence=occurrence)
         released.append(occurrence)
     return released
 
@@ -552,7 +553,7 @@ def expire_pending(*, now: datetime) -> list[Booking]:
                 occurrence.cancelled_at = now
         _audit(booking, None, "expired", deadline_hours=booking.resource.approval_deadline_hours)
         db.session.flush()
-        notify_booking(booking, "expired", now=now)
+        signals.booking_rejected.send(booking, now=now, actor=None, expired=True)
         expired.append(booking)
     db.session.flush()
     return expired
@@ -587,3 +588,27 @@ def _equivalents(
         .limit(50)
     ).all()
     return free_among(others, {r.id: span for r in others}, requester=requester, now=now)[:limit]
+
+
+REMINDER_AHEAD = timedelta(hours=24)
+
+
+def remind_upcoming(*, now: datetime) -> int:
+    """Announce (reminder_due) each confirmed occurrence starting within the next 24 hours, never twice."""
+    due = db.session.scalars(
+        select(Occurrence)
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .where(
+            Occurrence.active.is_(True),
+            Occurrence.reminded_at.is_(None),
+            Occurrence.start_at > now,
+            Occurrence.start_at <= now + REMINDER_AHEAD,
+            Booking.status == Status.CONFIRMED,
+        )
+        .order_by(Occurrence.start_at)
+    ).all()
+    for occurrence in due:
+        occurrence.reminded_at = now
+        db.session.flush()
+        signals.reminder_due.send(occurrence.booking, now=now, actor=None, occurrence=occurrence)
+    return len(due)

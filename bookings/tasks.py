@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app import clock
-from bookings.services import expire_pending, release_no_shows
+from bookings.services import expire_pending, release_no_shows, remind_upcoming
 
 
 def expire_pending_requests() -> str:
@@ -13,6 +13,10 @@ def expire_pending_requests() -> str:
 
 def release_no_show_sessions() -> str:
     return f"{len(release_no_shows(now=clock.now()))} session(s) released"
+
+
+def send_reminders() -> str:
+    return f"{remind_upcoming(now=clock.now())} reminder(s) queued"
 
 
 def waitlist_offers() -> str:

@@ -12,6 +12,7 @@ from app.extensions import db
 from availability.busy import lock_resources
 from availability.intervals import Span
 from availability.services import find_clashes
+from bookings import signals
 from bookings.models import Booking, Occurrence, Status, WaitlistEntry
 from bookings.services import (
     BookingConflict,
@@ -25,7 +26,6 @@ from bookings.services import (
     price_of,
     requester_class,
 )
-from notifications.services import notify_booking
 from resources.services import get_resource
 
 HOLD = timedelta(hours=2)
@@ -92,7 +92,7 @@ def accept_hold(user: User, booking_id: int, *, now: datetime) -> Booking:
         entry.status = "booked"
     _audit(booking, user, "hold_accepted")
     db.session.flush()
-    notify_booking(booking, "confirmed" if booking.status == Status.CONFIRMED else "requested", now=now)
+    signals.booking_created.send(booking, now=now, actor=user)
     return booking
 
 
@@ -112,6 +112,7 @@ def _lapse_holds(now: datetime) -> int:
         for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)):
             entry.status = "lapsed"
         _audit(booking, None, "hold_lapsed")
+        signals.waitlist_lapsed.send(booking, now=now, actor=None)
     db.session.flush()
     return len(lapsed)
 
@@ -163,7 +164,7 @@ def offer_freed_slots(*, now: datetime) -> tuple[int, int]:
         entry.status, entry.offered_at, entry.hold_booking_id = "offered", now, hold.id
         _audit(hold, None, "hold_offered", waitlist_entry=entry.id)
         db.session.flush()
-        notify_booking(hold, "offered", now=now, only_requester=True)
+        signals.waitlist_offered.send(hold, now=now, actor=None, entry=entry)
         db.session.commit()  # each offer on its own: the lock is released for the next resource
         offered += 1
     return offered, lapsed

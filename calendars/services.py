@@ -345,27 +345,56 @@ def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed
     return rendered
 
 
+def booking_snapshot(booking: Booking) -> dict[str, Any]:
+    """The booking as its .ics shows it, as JSON data: a queued mail keeps this, so the file attached
+    when the mail is sent is the booking as it was at the change, even if it changed again since."""
+    return {
+        "id": booking.id,
+        "title": booking.title,
+        "status": str(booking.status),
+        "resource_id": booking.resource_id,
+        "requester": booking.requester.email,
+        "occurrences": [
+            {
+                "uid": o.uid,
+                "start": o.start_at.isoformat(),
+                "end": o.end_at.isoformat(),
+                "active": o.active,
+                "sequence": o.sequence,
+                "modified": max(o.updated_at, booking.updated_at).isoformat(),
+            }
+            for o in booking.occurrences
+        ],
+    }
+
+
 def booking_ics(booking: Booking, base_url: str) -> bytes:
     """One booking as a file: METHOD:REQUEST, or METHOD:CANCEL once it is cancelled or rejected."""
-    cancelled = booking.status in (Status.CANCELLED, Status.REJECTED)
+    return snapshot_ics(booking_snapshot(booking), booking.resource, base_url)
+
+
+def snapshot_ics(snapshot: dict[str, Any], resource: Resource, base_url: str) -> bytes:
+    """`booking_ics` of a `booking_snapshot`, with the resource's place and zone as they are now."""
+    cancelled = snapshot["status"] in (Status.CANCELLED, Status.REJECTED)
+    location = _booking_location(resource)
     events = [
         FeedEvent(
-            uid=o.uid,
-            start=o.start_at,
-            end=o.end_at,
-            tz=booking.resource.timezone,
-            summary=booking.title,
-            status="CANCELLED" if (cancelled or not o.active) else _status(o.active, booking.status),
-            sequence=o.sequence,
-            modified=max(o.updated_at, booking.updated_at),
-            location=_booking_location(booking.resource),
-            url=f"{base_url}bookings#booking-{booking.id}",
+            uid=o["uid"],
+            start=datetime.fromisoformat(o["start"]),
+            end=datetime.fromisoformat(o["end"]),
+            tz=resource.timezone,
+            summary=snapshot["title"],
+            status="CANCELLED" if (cancelled or not o["active"]) else _status(o["active"], snapshot["status"]),
+            sequence=o["sequence"],
+            modified=datetime.fromisoformat(o["modified"]),
+            location=location,
+            url=f"{base_url}bookings#booking-{snapshot['id']}",
             organizer="noreply@atu-facilities.ro",
-            attendee=booking.requester.email,
+            attendee=snapshot["requester"],
         )
-        for o in booking.occurrences
+        for o in snapshot["occurrences"]
     ]
-    return render(events, name=booking.title, method="CANCEL" if cancelled else "REQUEST", refresh=False)
+    return render(events, name=snapshot["title"], method="CANCEL" if cancelled else "REQUEST", refresh=False)
 
 
 def _booking_location(resource: Resource) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from bookings.models import Booking, Occurrence
+from notifications.mails import compose
 from notifications.models import OutboxMessage
 
 D = "2026-11-10"  # a Tuesday
@@ -219,15 +220,15 @@ def test_changes_tell_the_people_concerned(api_for, make_user, make_resource):
     assert organiser.patch(url, {"shift_days": 1}).status_code == 200
     moved = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "rescheduled")).all()
     assert {m.to_email for m in moved} == {lead.email, upt_manager.email}
-    assert all("2026-11-11 09:00" in m.body and "BEGIN:VCALENDAR" in m.ics for m in moved)
+    assert all("2026-11-11 09:00" in compose(m).body and "BEGIN:VCALENDAR" in compose(m).ics for m in moved)
     (changed,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "event_changed")).all()
-    assert changed.to_email == co.email and changed.subject == "Event changed: Simpozion ATU"
-    assert f"/events/{event['id']}" in changed.body
+    assert changed.to_email == co.email and compose(changed).subject == "Event changed: Simpozion ATU"
+    assert f"/events/{event['id']}" in compose(changed).body
 
     assert api_for(co).delete(url).status_code == 200
     (cancelled,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "event_cancelled")).all()
     assert cancelled.to_email == lead.email and cancelled.locale == "ro"
-    assert cancelled.subject.startswith("Eveniment anulat")
+    assert compose(cancelled).subject.startswith("Eveniment anulat")
 
 
 def test_list_events(client, api_for, make_user, make_resource):

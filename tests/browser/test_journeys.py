@@ -17,6 +17,7 @@ from app.extensions import db
 from bookings import services as bookings
 from bookings.models import Booking
 from calendars.zones import to_utc
+from notifications.mails import compose
 from notifications.models import OutboxMessage
 from tests.conftest import PASSWORD
 
@@ -123,7 +124,11 @@ def test_manager_approves_and_the_researcher_sees_it_confirmed(demo, researcher,
     mails = fresh(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id, OutboxMessage.kind == "approved"))
     assert RESEARCHER in {m.to_email for m in mails}
     mail = next(m for m in mails if m.to_email == RESEARCHER)
-    assert mail.sent_at is None and "BEGIN:VCALENDAR" in mail.ics and "Bine ați venit!" in mail.body
+    try:
+        unsent, text = mail.sent_at is None, compose(mail)  # rendered as the send-mail job will, from the row
+    finally:
+        db.session.rollback()  # end the read at once, as `fresh` does
+    assert unsent and "BEGIN:VCALENDAR" in text.ics and "Bine ați venit!" in text.body
 
     page = new_page()
     sign_in_with_the_form(page, live_server, RESEARCHER, PASSWORD)

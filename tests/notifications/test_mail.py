@@ -3,65 +3,14 @@ a valid .ics; with the server down nothing is lost and mail goes out once it is 
 
 from __future__ import annotations
 
-import email
-import socket
 from datetime import UTC, datetime, timedelta
-from email import policy
 
-import icalendar
-import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from sqlalchemy import select
 
 from app.extensions import db
 from notifications.models import OutboxMessage
-
-
-class Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__(email.message.EmailMessage)
-        self.messages: list[email.message.EmailMessage] = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(email.message_from_bytes(message.as_bytes(), policy=policy.default))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_port():
-    return free_port()
-
-
-@pytest.fixture
-def app_config(smtp_port):
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "MAIL_TIMEOUT": 2}
-
-
-@pytest.fixture
-def inbox(smtp_port):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield handler
-    controller.stop()
-
-
-def by_recipient(messages) -> dict[str, email.message.EmailMessage]:
-    return {m["To"]: m for m in messages}
-
-
-def calendar_of(message) -> icalendar.Calendar:
-    (part,) = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
-    assert part.get_param("method") in ("REQUEST", "CANCEL")
-    return icalendar.Calendar.from_ical(
-        part.get_content() if isinstance(part.get_content(), bytes) else part.get_content().encode()
-    )
+from tests.notifications.conftest import Inbox, by_recipient, calendar_of
 
 
 def test_request_approval_and_cancellation_reach_the_right_people(inbox, runner, api_for, make_user, make_resource):

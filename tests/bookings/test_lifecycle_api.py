@@ -202,7 +202,7 @@ def test_availability(api, api_for, admin, make_resource):
     body = api.client.get(
         f"/api/v1/resources/{lab.id}/availability", query_string={"from": f"{D}T08:00", "to": f"{D}T14:00"}
     ).get_json()
-    assert body["busy"] == [{"start": f"{D}T10:00:00+02:00", "end": f"{D}T12:00:00+02:00", "kind": "booked"}]
+    assert body["busy"] == [{"start": f"{D}T10:00:00+02:00", "end": f"{D}T12:00:00+02:00", "reason": "booked"}]
     assert body["free"] == [
         {"start": f"{D}T08:00:00+02:00", "end": f"{D}T10:00:00+02:00"},
         {"start": f"{D}T12:00:00+02:00", "end": f"{D}T14:00:00+02:00"},
@@ -218,7 +218,7 @@ def test_multi_unit_availability_is_busy_only_when_full(api, make_resource):
     body = api.client.get(
         f"/api/v1/resources/{lanes.id}/availability", query_string={"from": f"{D}T08:00", "to": f"{D}T14:00"}
     ).get_json()
-    assert body["busy"] == [{"start": f"{D}T11:00:00+02:00", "end": f"{D}T12:00:00+02:00", "kind": "booked"}]
+    assert body["busy"] == [{"start": f"{D}T11:00:00+02:00", "end": f"{D}T12:00:00+02:00", "reason": "booked"}]
 
 
 def test_conflict_suggests_slots_and_equivalent_resources(api, api_for, make_user, make_resource):

@@ -182,8 +182,9 @@ def operation(
 
 
 def _serialise(op: Operation, result: Any) -> Any:
-    """A returned model becomes its JSON with the declared status (a 204's empty answer passes through);
-    a model, or a status, that the operation did not declare is a programming error."""
+    """A returned model (or a dict, validated by the declared model) becomes its JSON with the declared status
+    (a 204's empty answer passes through); a model, or a status, that the operation did not declare is a
+    programming error."""
     rest: tuple[Any, ...] = ()
     if isinstance(result, tuple):
         result, *rest_list = result
@@ -193,6 +194,8 @@ def _serialise(op: Operation, result: Any) -> Any:
     models = op.responses()
     status = rest[0] if rest and isinstance(rest[0], int) else op.status
     declared = models.get(status)
+    if declared is not None and isinstance(result, dict):
+        result = declared.model_validate(result)
     if declared is None or not isinstance(result, declared):
         raise TypeError(f"{type(result).__name__} answered with {status}, declared {models}")
     headers = rest[-1] if rest and isinstance(rest[-1], Mapping) else {}
@@ -260,6 +263,7 @@ def _parameters(model: type[BaseModel], where: Literal["query", "header"], schem
     required = set(schema.get("required", []))
     parameters = []
     for name, prop in schema.get("properties", {}).items():
+        prop = _not_null(prop)
         param: dict[str, Any] = {"name": name, "in": where, "required": name in required, "schema": prop}
         if "description" in prop:
             param["description"] = prop["description"]
@@ -267,6 +271,15 @@ def _parameters(model: type[BaseModel], where: Literal["query", "header"], schem
             param["explode"] = True  # repeat the name for each value
         parameters.append(param)
     return parameters
+
+
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """`X | None = None` in a query model means "may be absent": a parameter is never null."""
+    options = [option for option in prop.get("anyOf", []) if option != {"type": "null"}]
+    if len(options) != 1:
+        return prop
+    rest = {key: value for key, value in prop.items() if key != "anyOf" and not (key == "default" and value is None)}
+    return options[0] | rest
 
 
 def _json_content(ref: dict[str, Any], media: str = "application/json") -> dict[str, Any]:

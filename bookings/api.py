@@ -196,14 +196,10 @@ def availability(resource_id: int):
     assert start is not None and end is not None  # required=True raised otherwise
     busy, free = services.availability(viewer, resource_id, start, end)
     tz = resource.timezone
-    return Availability.model_validate(
-        {
-            "busy": [
-                {"start": isoformat_local(s, tz), "end": isoformat_local(e, tz), "kind": kind} for s, e, kind in busy
-            ],
-            "free": [{"start": isoformat_local(s, tz), "end": isoformat_local(e, tz)} for s, e in free],
-        }
-    )
+    return {
+        "busy": [{"start": isoformat_local(s, tz), "end": isoformat_local(e, tz), "kind": kind} for s, e, kind in busy],
+        "free": [{"start": isoformat_local(s, tz), "end": isoformat_local(e, tz)} for s, e in free],
+    }
 
 
 @bp.get("/resources/<id:resource_id>/authorizations")

@@ -6,15 +6,20 @@ from flask import Blueprint, current_app, g, request, url_for
 
 from accounts import services
 from accounts.schemas import (
+    InstitutionList,
+    InstitutionOut,
+    TokenCreated,
+    TokenList,
+    TokenOut,
     TokenRequest,
     UserCreate,
+    UserOut,
+    UserPage,
     UserQuery,
     UserUpdate,
-    institution_json,
-    token_json,
-    user_json,
 )
 from app.api import require_api_user
+from app.apidoc import operation
 from app.errors import Unauthenticated
 from app.extensions import db, limiter
 from app.validation import parse_json, parse_query
@@ -27,25 +32,31 @@ def _login_limit() -> str:
 
 
 @bp.post("/auth/tokens")
+@operation(TokenCreated, status=201, body=TokenRequest, errors=(429,))
 @limiter.limit(_login_limit)
 def create_token():
+    """Exchange email and password for a bearer token"""
     data = parse_json(TokenRequest, request.get_data())
     user = services.authenticate(data.email, data.password)
     if user is None:
         raise Unauthenticated("Wrong email or password.")
     secret, token = services.issue_token(user, name=data.name)
     db.session.commit()
-    return {"token": secret, **token_json(token)}, 201
+    return TokenCreated.model_validate(TokenOut.model_validate(token).model_dump() | {"token": secret})
 
 
 @bp.get("/auth/tokens")
+@operation(TokenList, auth=True)
 def list_tokens():
+    """My active tokens"""
     user = require_api_user()
-    return {"items": [token_json(t) for t in services.list_tokens(user)]}
+    return TokenList(items=[TokenOut.model_validate(t) for t in services.list_tokens(user)])
 
 
 @bp.delete("/auth/tokens/current")
+@operation(status=204, auth=True)
 def revoke_current_token():
+    """Revoke the token used for this request"""
     user = require_api_user()
     services.revoke_token(user, g.api_token.id)
     db.session.commit()
@@ -53,7 +64,9 @@ def revoke_current_token():
 
 
 @bp.delete("/auth/tokens/<id:token_id>")
+@operation(status=204, errors=(404,), auth=True)
 def revoke_token(token_id: int):
+    """Revoke one of my tokens"""
     user = require_api_user()
     services.revoke_token(user, token_id)
     db.session.commit()
@@ -61,53 +74,65 @@ def revoke_token(token_id: int):
 
 
 @bp.get("/me")
+@operation(UserOut, auth=True)
 def me():
-    return user_json(require_api_user())
+    """The authenticated user"""
+    return UserOut.model_validate(require_api_user())
 
 
 @bp.get("/institutions")
+@operation(InstitutionList)
 def list_institutions():
-    return {"items": [institution_json(i) for i in services.list_institutions()]}
+    """The alliance's universities"""
+    return InstitutionList(items=[InstitutionOut.model_validate(i) for i in services.list_institutions()])
 
 
 @bp.get("/institutions/<code>")
+@operation(InstitutionOut, errors=(404,))
 def get_institution(code: str):
-    return institution_json(services.get_institution(code[:10]))
+    """One university"""
+    return InstitutionOut.model_validate(services.get_institution(code[:10]))
 
 
 @bp.get("/users")
+@operation(UserPage, query=UserQuery, errors=(403,), auth=True)
 def list_users():
+    """Users, searched by email or name and filtered (admins only)"""
     actor = require_api_user()
     query = parse_query(UserQuery, request.args)
     result = services.list_users(actor, **query.model_dump())
-    return {
-        "items": [user_json(u) for u in result.items],
-        "total": result.total,
-        "page": result.page,
-        "per_page": result.per_page,
-    }
+    items = [UserOut.model_validate(u) for u in result.items]
+    return UserPage(items=items, total=result.total, page=result.page, per_page=result.per_page)
 
 
 @bp.post("/users")
+@operation(UserOut, status=201, body=UserCreate, errors=(403,), auth=True)
 def create_user():
+    """Create a user (admins only)"""
     actor = require_api_user()
     services.require_admin(actor)
     data = parse_json(UserCreate, request.get_data())
     user = services.admin_create_user(actor, data.model_dump(exclude_unset=True))
     db.session.commit()
-    return user_json(user), 201, {"Location": url_for(".get_user", user_id=user.id)}
+    return UserOut.model_validate(user), {"Location": url_for(".get_user", user_id=user.id)}
 
 
 @bp.get("/users/<id:user_id>")
+@operation(UserOut, errors=(403, 404), auth=True)
 def get_user(user_id: int):
-    return user_json(services.get_user(require_api_user(), user_id))
+    """One user (admins only)"""
+    return UserOut.model_validate(services.get_user(require_api_user(), user_id))
 
 
 @bp.patch("/users/<id:user_id>")
+@operation(UserOut, body=UserUpdate, errors=(403, 404), auth=True)
 def update_user(user_id: int):
+    """Change a user's role, institution, affiliation, language, name, password or active flag
+
+    Admins only; an admin cannot remove their own admin role or deactivate themselves."""
     actor = require_api_user()
     services.require_admin(actor)
     data = parse_json(UserUpdate, request.get_data())
     user = services.update_user(actor, user_id, data.model_dump(exclude_unset=True))
     db.session.commit()
-    return user_json(user)
+    return UserOut.model_validate(user)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from accounts.models import ApiToken, Institution, User
+from app.apidoc import CodeOf, Instant, Items, Out, Page
 from app.validation import StrictInput, text
 
 RoleName = Literal["member", "manager", "admin"]
@@ -49,36 +49,49 @@ class UserQuery(BaseModel):
     per_page: Annotated[int, Field(ge=1, le=100)] = 25
 
 
-def institution_json(institution: Institution) -> dict[str, Any]:
-    return {
-        "code": institution.code,
-        "name_ro": institution.name_ro,
-        "name_en": institution.name_en,
-        "short_name": institution.short_name,
-        "website": institution.website,
-        "city": institution.city,
-    }
+# --- answers ----------------------------------------------------------------------------------
 
 
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "full_name": user.full_name,
-        "institution": user.institution.code,
-        "role": user.role,
-        "affiliation": user.affiliation,
-        "locale": user.locale,
-        "active": user.active,
-        "created_at": user.created_at.isoformat(),
-    }
+class InstitutionOut(Out):
+    code: str
+    name_ro: str
+    name_en: str
+    short_name: str
+    website: str | None
+    city: str
 
 
-def token_json(token: ApiToken) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "created_at": token.created_at.isoformat(),
-        "expires_at": token.expires_at.isoformat(),
-        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
-    }
+class InstitutionList(Items[InstitutionOut]):
+    pass
+
+
+class UserOut(Out):
+    id: int
+    email: str
+    full_name: str
+    institution: CodeOf
+    role: RoleName
+    affiliation: AffiliationName
+    locale: str | None
+    active: bool
+    created_at: Instant
+
+
+class UserPage(Page[UserOut]):
+    pass
+
+
+class TokenOut(Out):
+    id: int
+    name: str
+    created_at: Instant
+    expires_at: Instant
+    last_used_at: Instant | None
+
+
+class TokenList(Items[TokenOut]):
+    pass
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="the secret: send it as 'Authorization: Bearer TOKEN'; shown only once")

@@ -3,9 +3,10 @@ authentication for every API request, and the OpenAPI document."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, request
 
 from accounts.models import User
+from app.apidoc import OpenAPIDocument, operation
 from app.errors import Unauthenticated
 from app.extensions import csrf
 
@@ -39,10 +40,15 @@ def require_api_user() -> User:
     return user
 
 
+@operation(OpenAPIDocument)
 def openapi_document():
-    from app.openapi import build_openapi
+    """This document: generated from the views' @operation declarations and the URL map"""
+    from app.apidoc import build_document
 
-    return jsonify(build_openapi())
+    cached = current_app.extensions.get("openapi_document")
+    if cached is None:
+        cached = current_app.extensions["openapi_document"] = build_document(current_app)
+    return OpenAPIDocument(cached)
 
 
 def register_api(app: Flask) -> None:

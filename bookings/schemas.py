@@ -6,13 +6,13 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
 
+from app.apidoc import CodeOf, Instant, IsoDate, Items, LocalDateTime, Out, Problem
 from app.validation import StrictInput, text
 from availability.rules import Clash
 from bookings.models import Booking, Occurrence
 from calendars.zones import isoformat_local, to_local
-from resources.models import Resource
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -69,85 +69,275 @@ class AuthorizationCreate(StrictInput):
     expires: When | None = None
 
 
-def occurrence_json(occurrence: Occurrence, tz: str) -> dict[str, Any]:
-    return {
-        "id": occurrence.id,
-        "start": isoformat_local(occurrence.start_at, tz),
-        "end": isoformat_local(occurrence.end_at, tz),
-        "status": "active" if occurrence.active else "cancelled",
-    }
+# --- answers ----------------------------------------------------------------------------------
+
+StatusName = Literal["pending", "confirmed", "rejected", "cancelled"]
 
 
-def booking_json(booking: Booking) -> dict[str, Any]:
-    resource = booking.resource
-    tz = resource.timezone
-    active = [o for o in booking.occurrences if o.active] or booking.occurrences
-    first, last = active[0], active[-1]
-    body: dict[str, Any] = {
-        "id": booking.id,
-        "resource_id": resource.id,
-        "resource_name": resource.name,
-        "institution": resource.institution.code,
-        "title": booking.title,
-        "status": booking.status,
-        "start": isoformat_local(first.start_at, tz),
-        "end": isoformat_local(last.end_at if not booking.recurrence else first.end_at, tz),
-        "units": booking.units,
-        "recurrence": booking.recurrence,
-        "price": {"amount": float(booking.price_amount), "currency": booking.currency},
-        "requester_class": booking.requester_class,
-        "project_code": booking.project_code,
-        "requester": {
-            "id": booking.requester.id,
-            "email": booking.requester.email,
-            "institution": booking.requester.institution.code,
-        },
-        "decision_reason": booking.decision_reason or None,
-        "hold_until": booking.hold_until.isoformat() if booking.hold_until else None,
-        "created_at": booking.created_at.isoformat(),
-        "updated_at": booking.updated_at.isoformat(),
-    }
-    if booking.all_day:
-        body["check_in"] = to_local(first.start_at, tz).date().isoformat()
-        body["check_out"] = to_local(last.end_at, tz).date().isoformat()
-    if booking.recurrence or len(booking.occurrences) > 1:
-        body["occurrences"] = [occurrence_json(o, tz) for o in booking.occurrences]
-    else:
-        body["occurrence_id"] = first.id
-    return body
+class OccurrenceOut(Out):
+    id: int
+    start: LocalDateTime
+    end: LocalDateTime
+    status: Literal["active", "cancelled"]
+
+    @classmethod
+    def of(cls, occurrence: Occurrence, tz: str) -> OccurrenceOut:
+        return cls(
+            id=occurrence.id,
+            start=isoformat_local(occurrence.start_at, tz),
+            end=isoformat_local(occurrence.end_at, tz),
+            status="active" if occurrence.active else "cancelled",
+        )
+
+
+class Price(Out):
+    amount: float
+    currency: str
+
+
+class Requester(Out):
+    id: int
+    email: str
+    institution: CodeOf
+
+
+class BookingOut(Out):
+    """A booking; `check_in`/`check_out` for dorm stays, `occurrences` when recurring, else `occurrence_id`."""
+
+    id: int
+    resource_id: int
+    resource_name: str
+    institution: CodeOf
+    title: str
+    status: StatusName
+    start: LocalDateTime
+    end: LocalDateTime
+    units: int
+    recurrence: str | None
+    price: Price
+    requester_class: str
+    project_code: str
+    requester: Requester
+    decision_reason: str | None
+    hold_until: Instant | None
+    created_at: Instant
+    updated_at: Instant
+    check_in: IsoDate | None = None
+    check_out: IsoDate | None = None
+    occurrences: list[OccurrenceOut] | None = None
+    occurrence_id: int | None = None
+
+    @classmethod
+    def fields_of(cls, booking: Booking) -> dict[str, Any]:
+        resource = booking.resource
+        tz = resource.timezone
+        active = [o for o in booking.occurrences if o.active] or booking.occurrences
+        first, last = active[0], active[-1]
+        values: dict[str, Any] = {
+            "id": booking.id,
+            "resource_id": resource.id,
+            "resource_name": resource.name,
+            "institution": resource.institution,
+            "title": booking.title,
+            "status": booking.status,
+            "start": isoformat_local(first.start_at, tz),
+            "end": isoformat_local(last.end_at if not booking.recurrence else first.end_at, tz),
+            "units": booking.units,
+            "recurrence": booking.recurrence,
+            "price": Price(amount=float(booking.price_amount), currency=booking.currency),
+            "requester_class": booking.requester_class,
+            "project_code": booking.project_code,
+            "requester": Requester.model_validate(booking.requester),
+            "decision_reason": booking.decision_reason or None,
+            "hold_until": booking.hold_until,
+            "created_at": booking.created_at,
+            "updated_at": booking.updated_at,
+        }
+        if booking.all_day:
+            values["check_in"] = to_local(first.start_at, tz).date().isoformat()
+            values["check_out"] = to_local(last.end_at, tz).date().isoformat()
+        if booking.recurrence or len(booking.occurrences) > 1:
+            values["occurrences"] = [OccurrenceOut.of(o, tz) for o in booking.occurrences]
+        else:
+            values["occurrence_id"] = first.id
+        return values
+
+    @classmethod
+    def of(cls, booking: Booking) -> BookingOut:
+        return cls.model_validate(cls.fields_of(booking))
+
+
+class BookingList(Items[BookingOut]):
+    pass
+
+
+class ClashOut(Out):
+    """A requested occurrence that cannot be booked, and why (with what it clashes, where the caller may see it)."""
+
+    start: LocalDateTime
+    end: LocalDateTime
+    reason: str
+    detail: str
+    with_: list[dict[str, Any]] | None = Field(None, alias="with")
+
+    @classmethod
+    def of(cls, clash: Clash, tz: str) -> ClashOut:
+        values: dict[str, Any] = {
+            "start": isoformat_local(clash.start, tz),
+            "end": isoformat_local(clash.end, tz),
+            "reason": clash.reason,
+            "detail": clash.detail,
+        }
+        if clash.clashes_with:
+            values["with"] = clash.clashes_with
+        return cls.model_validate(values)
+
+
+class BookingCreated(BookingOut):
+    skipped: list[ClashOut] | None = Field(None, description="occurrences left out with skip_conflicts")
 
 
 def clash_json(clash: Clash, tz: str) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "start": isoformat_local(clash.start, tz),
-        "end": isoformat_local(clash.end, tz),
-        "reason": clash.reason,
-        "detail": clash.detail,
-    }
-    if clash.clashes_with:
-        body["with"] = clash.clashes_with
-    return body
+    return ClashOut.of(clash, tz).dump()
+
+
+class SpanOut(Out):
+    start: LocalDateTime
+    end: LocalDateTime
+
+
+class ResourceSuggestion(Out):
+    id: int
+    name: str
+    name_en: str | None
+    kind: str
+    institution: CodeOf
+    capacity: int | None
+    units: int
+
+
+class Suggestions(Out):
+    slots: list[SpanOut]
+    resources: list[ResourceSuggestion]
 
 
 def suggestions_json(suggestions: dict[str, Any], tz: str) -> dict[str, Any]:
-    return {
-        "slots": [
-            {"start": isoformat_local(s, tz), "end": isoformat_local(e, tz)} for s, e in suggestions.get("slots", [])
-        ],
-        "resources": [_resource_brief(r) for r in suggestions.get("resources", [])],
-    }
+    slots = [SpanOut(start=isoformat_local(s, tz), end=isoformat_local(e, tz)) for s, e in suggestions.get("slots", [])]
+    resources = [ResourceSuggestion.model_validate(r) for r in suggestions.get("resources", [])]
+    return Suggestions(slots=slots, resources=resources).dump()
 
 
-def _resource_brief(resource: Resource) -> dict[str, Any]:
-    return {
-        "id": resource.id,
-        "name": resource.name,
-        "name_en": resource.name_en,
-        "kind": resource.kind,
-        "institution": resource.institution.code,
-        "capacity": resource.capacity,
-        "units": resource.units,
-    }
+class BookingConflictProblem(Problem):
+    """A 409 of the booking rules: each requested occurrence that cannot be booked, and other free times."""
+
+    conflicts: list[ClashOut] | None = None  # type: ignore[assignment]
+    suggestions: Suggestions | None = None
+
+
+class EventItemConflict(BaseModel):
+    """One event item that cannot be booked: the problem's other members as a booking's 409 has them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    index: int | None = Field(None, description="the item's place in the request (new items)")
+    booking_id: int | None = Field(None, description="the item's booking (existing items)")
+    resource_id: int
+    conflicts: list[ClashOut] | None = None
+    suggestions: Suggestions | None = None
+
+
+class EventConflictProblem(Problem):
+    """A 409 of an event: each item that cannot be booked with its clashes; nothing was booked or changed."""
+
+    items: list[EventItemConflict] | None = None
+
+
+# The time rules' reasons (duration rules belong to a booking, not to time).
+BusyReason = Literal["past", "notice", "too_far", "closed", "blocked", "imported", "linked", "overlap"]
+
+
+class BusySpan(Out):
+    start: LocalDateTime
+    end: LocalDateTime
+    reason: BusyReason = Field(description="why it cannot be booked: the same words as a 409's `reason`")
+
+
+class Availability(Out):
+    busy: list[BusySpan]
+    free: list[SpanOut]
+
+
+class AvailabilityQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    from_: str = Field(alias="from", description="ISO 8601; without offset the resource's local time")
+    to: str = Field(description="at most 62 days after from")
+
+
+Flag = Annotated[str, Field(description="1, true or yes turns it on")]
+
+
+class BookingQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    mine: Flag | None = None
+    resource_id: Id | None = None
+    from_: str | None = Field(None, alias="from", description="ISO 8601; without offset Europe/Bucharest time")
+    to: str | None = None
+    status: StatusName | None = Field(None, description="any other value lists every status")
+
+
+class CancelQuery(BaseModel):
+    occurrence_id: Id | None = Field(None, description="cancel only this occurrence")
+    following: Flag | None = Field(None, description="with occurrence_id: it and the following ones")
+
+
+class OccurrenceQuery(BaseModel):
+    occurrence_id: Id | None = None
+
+
+class IdempotencyHeader(BaseModel):
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(None, alias="Idempotency-Key")
+
+
+class AuthorizationOut(Out):
+    id: int
+    resource_id: int
+    email: str
+    expires: Instant | None
+
+    @classmethod
+    def of(cls, grant: Any) -> AuthorizationOut:
+        return cls(id=grant.id, resource_id=grant.resource_id, email=grant.user.email, expires=grant.expires_at)
+
+
+class AuthorizationList(Items[AuthorizationOut]):
+    pass
+
+
+class StatementRow(Out):
+    user_institution: str
+    owner_institution: str
+    bookings: int
+    hours: float
+    nights: int
+    amount: float
+    currency: str
+
+
+class Statement(Out):
+    month: str
+    items: list[StatementRow]
+
+
+class StatementQuery(BaseModel):
+    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+
+
+class CheckIn(Out):
+    booking_id: int
+    occurrence_id: int
+    checked_in_at: Instant | None
 
 
 class WaitlistJoin(StrictInput):
@@ -158,18 +348,33 @@ class WaitlistJoin(StrictInput):
     units: Annotated[int, Field(ge=1, le=10_000)] = 1
 
 
-def waitlist_json(entry) -> dict[str, Any]:
-    tz = entry.resource.timezone
-    return {
-        "id": entry.id,
-        "resource_id": entry.resource_id,
-        "start": isoformat_local(entry.start_at, tz),
-        "end": isoformat_local(entry.end_at, tz),
-        "title": entry.title,
-        "units": entry.units,
-        "status": entry.status,
-        "hold_booking_id": entry.hold_booking_id,
-    }
+class WaitlistEntry(Out):
+    id: int
+    resource_id: int
+    start: LocalDateTime
+    end: LocalDateTime
+    title: str
+    units: int
+    status: str
+    hold_booking_id: int | None
+
+    @classmethod
+    def of(cls, entry: Any) -> WaitlistEntry:
+        tz = entry.resource.timezone
+        return cls(
+            id=entry.id,
+            resource_id=entry.resource_id,
+            start=isoformat_local(entry.start_at, tz),
+            end=isoformat_local(entry.end_at, tz),
+            title=entry.title,
+            units=entry.units,
+            status=entry.status,
+            hold_booking_id=entry.hold_booking_id,
+        )
+
+
+class WaitlistList(Items[WaitlistEntry]):
+    pass
 
 
 class EventItemIn(StrictInput):
@@ -204,44 +409,105 @@ class EventPatch(StrictInput):
     dry_run: bool = False
 
 
-def _public_item(booking: Booking) -> dict[str, Any]:
+class EventItemPublic(Out):
     """What anyone who may see the event sees of an item: where and when, not who pays."""
-    resource = booking.resource
-    tz = resource.timezone
-    active = [o for o in booking.occurrences if o.active] or booking.occurrences
-    site = resource.site
-    return {
-        "id": booking.id,
-        "resource_id": resource.id,
-        "resource_name": resource.name,
-        "kind": resource.kind,
-        "institution": resource.institution.code,
-        "location": ", ".join(p for p in (site.name if site else "", site.address if site else "") if p) or None,
-        "title": booking.title,
-        "status": booking.status,
-        "start": isoformat_local(active[0].start_at, tz),
-        "end": isoformat_local(active[-1].end_at, tz),
-        "occurrences": [occurrence_json(o, tz) for o in booking.occurrences],
-    }
+
+    id: int
+    resource_id: int
+    resource_name: str
+    kind: str
+    institution: CodeOf
+    location: str | None
+    title: str
+    status: StatusName
+    start: LocalDateTime
+    end: LocalDateTime
+    occurrences: list[OccurrenceOut]
+
+    @classmethod
+    def of(cls, booking: Booking) -> EventItemPublic:
+        resource = booking.resource
+        tz = resource.timezone
+        active = [o for o in booking.occurrences if o.active] or booking.occurrences
+        site = resource.site
+        return cls(
+            id=booking.id,
+            resource_id=resource.id,
+            resource_name=resource.name,
+            kind=resource.kind,
+            institution=resource.institution,
+            location=", ".join(p for p in (site.name if site else "", site.address if site else "") if p) or None,
+            title=booking.title,
+            status=booking.status,
+            start=isoformat_local(active[0].start_at, tz),
+            end=isoformat_local(active[-1].end_at, tz),
+            occurrences=[OccurrenceOut.of(o, tz) for o in booking.occurrences],
+        )
 
 
-def event_json(event, viewer=None) -> dict[str, Any]:
+class EventOut(Out):
     """Organisers (and admins) see each item as a booking; everyone else sees the programme."""
-    from bookings.events import event_dates, is_organiser
 
-    organiser = is_organiser(viewer, event)
-    dates = event_dates(event)
-    body: dict[str, Any] = {
-        "id": event.id,
-        "title": event.title,
-        "description": event.description,
-        "visibility": event.visibility,
-        "status": event.status,
-        "organisers": [u.email for u in event.organisers()] if viewer is not None else [],
-        "first_day": dates[0].isoformat() if dates else None,
-        "last_day": dates[1].isoformat() if dates else None,
-        "items": [booking_json(b) if organiser else _public_item(b) for b in event.bookings],
-    }
-    if event.visibility == "public":
-        body["public_feed"] = f"/calendars/events/{event.id}.ics"
-    return body
+    id: int
+    title: str
+    description: str
+    visibility: Literal["public", "alliance"]
+    status: str
+    organisers: list[str]
+    first_day: IsoDate | None
+    last_day: IsoDate | None
+    items: list[BookingOut | EventItemPublic]
+    public_feed: str | None = None
+
+    @classmethod
+    def of(cls, event: Any, viewer: Any = None) -> EventOut:
+        from bookings.events import event_dates, is_organiser
+
+        organiser = is_organiser(viewer, event)
+        dates = event_dates(event)
+        values: dict[str, Any] = {
+            "id": event.id,
+            "title": event.title,
+            "description": event.description,
+            "visibility": event.visibility,
+            "status": event.status,
+            "organisers": [u.email for u in event.organisers()] if viewer is not None else [],
+            "first_day": dates[0].isoformat() if dates else None,
+            "last_day": dates[1].isoformat() if dates else None,
+            "items": [BookingOut.of(b) if organiser else EventItemPublic.of(b) for b in event.bookings],
+        }
+        if event.visibility == "public":
+            values["public_feed"] = f"/calendars/events/{event.id}.ics"
+        return cls.model_validate(values)
+
+
+class EventList(Items[EventOut]):
+    pass
+
+
+class PreviewItem(Out):
+    index: int | None = Field(None, description="the item's place in the request (new items)")
+    booking_id: int | None = Field(None, description="the item's booking (existing items)")
+    resource_id: int
+    title: str
+    status: str
+    price: float
+    currency: str
+    start: LocalDateTime | None
+    end: LocalDateTime | None
+    occurrences: int
+
+
+class EventPreview(Out):
+    """What a dry run would book or change; nothing is stored."""
+
+    dry_run: Literal[True]
+    items: list[PreviewItem]
+
+
+class EventChange(RootModel[EventOut | EventPreview]):
+    pass
+
+
+class EventsQuery(BaseModel):
+    mine: str | None = Field(None, description="1 or true: only the events I organise, past ones included")

@@ -135,10 +135,10 @@ def mine():
     ]
     past = [b for b in bookings if b not in upcoming]
     from calendars import services as calendars
-    from calendars.schemas import feed_json
+    from calendars.schemas import FeedOut
     from calendars.views import base_url
 
-    feeds = [feed_json(feed, token, base_url()) for feed, token in calendars.list_feeds(current_user)]
+    feeds = [FeedOut.of(feed, token, base_url()).dump() for feed, token in calendars.list_feeds(current_user)]
     return render_template(
         "bookings/mine.html",
         upcoming=upcoming,

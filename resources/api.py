@@ -8,141 +8,168 @@ from flask import Blueprint, request, url_for
 
 from app import clock
 from app.api import current_api_user, require_api_user
+from app.apidoc import operation
 from app.extensions import db
 from app.validation import parse_json, parse_query
 from resources import services
 from resources.features import FEATURES
 from resources.schemas import (
     BlockCreate,
+    BlockCreated,
+    BlockList,
+    BlockOut,
+    BookableSpan,
     CalendarQuery,
+    FeatureList,
+    FeatureOut,
+    FreeResource,
+    FreeSlotOut,
+    ResourceBrief,
     ResourceCreate,
     ResourceFields,
+    ResourceOut,
+    ResourcePage,
     ResourceQuery,
+    SearchAnswer,
     SearchQuery,
     SiteCreate,
+    SiteList,
+    SiteOut,
+    SiteQuery,
+    SlotOut,
+    TakenResource,
+    Timeline,
+    TimelineHours,
     TimelineQuery,
-    block_json,
-    overlapping_json,
-    resource_json,
-    site_json,
+    TimelineRow,
+    Week,
+    WeekDay,
 )
 
 bp = Blueprint("resources_api", __name__)
 
 
 @bp.get("/resources")
+@operation(ResourcePage, query=ResourceQuery)
 def list_resources():
+    """Search the catalogue (anonymous callers see public resources)"""
     query = parse_query(ResourceQuery, request.args)
     result = services.search_resources(current_api_user(), **query.model_dump())
-    return {
-        "items": [resource_json(r) for r in result.items],
-        "total": result.total,
-        "page": result.page,
-        "per_page": result.per_page,
-    }
+    items = [ResourceOut.of(r) for r in result.items]
+    return ResourcePage(items=items, total=result.total, page=result.page, per_page=result.per_page)
 
 
 @bp.post("/resources")
+@operation(ResourceOut, status=201, body=ResourceCreate, errors=(403,), auth=True)
 def create_resource():
+    """Create a resource (admin, or manager of its institution)"""
     user = require_api_user()
     data = parse_json(ResourceCreate, request.get_data())
     resource = services.create_resource(user, data.model_dump(exclude_unset=True))
     db.session.commit()
-    return resource_json(resource), 201, {"Location": url_for(".get_resource", resource_id=resource.id)}
+    return ResourceOut.of(resource), {"Location": url_for(".get_resource", resource_id=resource.id)}
 
 
 @bp.get("/resources/<id:resource_id>")
+@operation(ResourceOut, errors=(404,))
 def get_resource(resource_id: int):
-    return resource_json(services.get_resource(current_api_user(), resource_id))
+    """One resource"""
+    return ResourceOut.of(services.get_resource(current_api_user(), resource_id))
 
 
 @bp.patch("/resources/<id:resource_id>")
+@operation(ResourceOut, body=ResourceFields, errors=(403, 404), auth=True)
 def update_resource(resource_id: int):
+    """Change a resource's settings"""
     user = require_api_user()
     data = parse_json(ResourceFields, request.get_data())
     resource = services.update_resource(user, resource_id, data.model_dump(exclude_unset=True))
     db.session.commit()
-    return resource_json(resource)
+    return ResourceOut.of(resource)
 
 
 @bp.get("/resources/<id:resource_id>/blocks")
+@operation(BlockList, errors=(404,))
 def list_blocks(resource_id: int):
+    """Blocked periods of a resource"""
     blocks = services.list_blocks(current_api_user(), resource_id)
-    return {"items": [block_json(b) for b in blocks]}
+    return BlockList(items=[BlockOut.of(b) for b in blocks])
 
 
 @bp.post("/resources/<id:resource_id>/blocks")
+@operation(BlockCreated, status=201, body=BlockCreate, errors=(403, 404), auth=True)
 def create_block(resource_id: int):
+    """Block a period (maintenance, holidays); the answer lists the bookings it overlaps"""
     user = require_api_user()
     data = parse_json(BlockCreate, request.get_data())
     block = services.create_block(user, resource_id, start=data.start, end=data.end, reason=data.reason)
     overlapping = services.bookings_during(block.resource, block.start_at, block.end_at)
-    body = block_json(block) | {
-        "overlapping_bookings": [overlapping_json(o, block.resource.timezone) for o in overlapping]
-    }
+    answer = BlockCreated.of_new(block, overlapping)
     db.session.commit()
-    return body, 201
+    return answer
 
 
 @bp.delete("/resources/<id:resource_id>/blocks/<id:block_id>")
+@operation(status=204, errors=(403, 404, 409), auth=True)
 def delete_block(resource_id: int, block_id: int):
+    """Remove a blocked period (imported busy time goes with its import: 409)"""
     services.delete_block(require_api_user(), resource_id, block_id)
     db.session.commit()
     return "", 204
 
 
 @bp.get("/sites")
+@operation(SiteList, query=SiteQuery)
 def list_sites():
-    institution = request.args.get("institution", "")[:10] or None
-    return {"items": [site_json(s) for s in services.list_sites(institution)]}
+    """Sites and buildings"""
+    query = parse_query(SiteQuery, request.args)
+    return SiteList(items=[SiteOut.model_validate(s) for s in services.list_sites(query.institution or None)])
 
 
 @bp.post("/sites")
+@operation(SiteOut, status=201, body=SiteCreate, errors=(403,), auth=True)
 def create_site():
+    """Create a site"""
     user = require_api_user()
     data = parse_json(SiteCreate, request.get_data())
     site = services.create_site(user, **data.model_dump())
     db.session.commit()
-    return site_json(site), 201
+    return SiteOut.model_validate(site)
 
 
 @bp.get("/features")
+@operation(FeatureList)
 def list_features():
-    return {"items": [{"code": code, "name_ro": ro, "name_en": en} for code, (ro, en) in FEATURES.items()]}
+    """The feature and equipment tags"""
+    return FeatureList(items=[FeatureOut(code=code, name_ro=ro, name_en=en) for code, (ro, en) in FEATURES.items()])
 
 
 # --- search, week calendar and day timeline (bookings.schedule) ---------------------------------
 
 
-def _slot_json(resource, slot, *, with_title: bool = True) -> dict:
-    from calendars.zones import isoformat_local
-
-    body = {
-        "start": isoformat_local(slot.start, resource.timezone),
-        "end": isoformat_local(slot.end, resource.timezone),
-        "kind": slot.kind,
-    }
-    if with_title and slot.piece.title:
-        body["title"] = slot.piece.title
-    if slot.piece.booking_id is not None:
-        body["booking_id"] = slot.piece.booking_id
-    return body
-
-
-def _span_json(resource, start, end) -> dict:
+def _bookable(resource, start, end) -> BookableSpan:
     from calendars.zones import isoformat_local
     from resources.views import book_url
 
-    return {
-        "start": isoformat_local(start, resource.timezone),
-        "end": isoformat_local(end, resource.timezone),
-        "book_url": book_url(resource, start, end),
-    }
+    return BookableSpan(
+        start=isoformat_local(start, resource.timezone),
+        end=isoformat_local(end, resource.timezone),
+        book_url=book_url(resource, start, end),
+    )
+
+
+def _free_resource(resource, span) -> FreeResource:
+    if span is None:
+        return FreeResource(resource=ResourceOut.of(resource))
+    return FreeResource.model_validate(
+        {"resource": ResourceOut.of(resource)} | _bookable(resource, span.start, span.end).model_dump()
+    )
 
 
 @bp.get("/search")
+@operation(SearchAnswer, query=SearchQuery)
 def search():
-    """Free resources for a span across the alliance, and the next free slots of taken ones."""
+    """Search first: resources free for a span across the alliance, and the next free slots of taken ones"""
     from bookings import schedule
 
     args: dict[str, Any] = {key: request.args.get(key) for key in request.args}
@@ -162,22 +189,21 @@ def search():
         now=clock.now(),
     )
     spans = answer.spans
-    return {
-        "free": [
-            {"resource": resource_json(r), **(_span_json(r, spans[r.id].start, spans[r.id].end) if spans else {})}
-            for r in answer.free
-        ],
-        "free_total": answer.free_total,
-        "busy": [
-            {"resource": resource_json(r), "next_free": [_span_json(r, s, e) for s, e in slots]}
+    return SearchAnswer(
+        free=[_free_resource(r, spans[r.id] if spans else None) for r in answer.free],
+        free_total=answer.free_total,
+        busy=[
+            TakenResource(resource=ResourceOut.of(r), next_free=[_bookable(r, s, e) for s, e in slots])
             for r, slots in answer.busy
         ],
-        "busy_total": answer.busy_total,
-    }
+        busy_total=answer.busy_total,
+    )
 
 
 @bp.get("/timeline")
+@operation(Timeline, query=TimelineQuery)
 def timeline():
+    """One day, resources as rows: busy, closed and free stretches (07:00–22:00 drawn)"""
     from bookings import schedule
     from calendars.zones import to_local
 
@@ -187,31 +213,26 @@ def timeline():
     result = schedule.timeline(
         current_api_user(), day=day, institution=query.institution, kind=query.kind, limit=query.limit, now=clock.now()
     )
-    return {
-        "date": day.isoformat(),
-        "hours": {"from": f"{result.first_hour:02d}:00", "to": f"{result.last_hour:02d}:00"},
-        "total": result.total,
-        "items": [
-            {
-                "resource": {
-                    "id": row.resource.id,
-                    "name": row.resource.name,
-                    "name_en": row.resource.name_en,
-                    "kind": row.resource.kind,
-                    "institution": row.resource.institution.code,
-                    "timezone": row.resource.timezone,
-                },
-                "busy": [_slot_json(row.resource, s) for s in row.day.slots if s.kind in schedule.BUSY_KINDS],
-                "closed": [_slot_json(row.resource, s) for s in row.day.slots if s.kind == "closed"],
-                "free": [
-                    {**_slot_json(row.resource, s), "book_url": _free_url(row.resource, s)}
+    return Timeline(
+        date=day.isoformat(),
+        hours=TimelineHours.model_validate({"from": f"{result.first_hour:02d}:00", "to": f"{result.last_hour:02d}:00"}),
+        total=result.total,
+        items=[
+            TimelineRow(
+                resource=ResourceBrief.model_validate(row.resource),
+                busy=[SlotOut.of(row.resource, s) for s in row.day.slots if s.kind in schedule.BUSY_KINDS],
+                closed=[SlotOut.of(row.resource, s) for s in row.day.slots if s.kind == "closed"],
+                free=[
+                    FreeSlotOut.model_validate(
+                        SlotOut.fields_of(row.resource, s) | {"book_url": _free_url(row.resource, s)}
+                    )
                     for s in row.day.slots
                     if s.kind == "free"
                 ],
-            }
+            )
             for row in result.rows
         ],
-    }
+    )
 
 
 def _free_url(resource, slot) -> str:
@@ -221,19 +242,20 @@ def _free_url(resource, slot) -> str:
 
 
 @bp.get("/resources/<id:resource_id>/calendar")
+@operation(Week, query=CalendarQuery, errors=(404,))
 def resource_calendar(resource_id: int):
-    """The resource's week in its zone: per day, busy (own bookings marked), closed and free stretches."""
+    """A resource's week in its zone: per day, own and others' bookings, blocks, imported, closed, free"""
     from bookings import schedule
 
     query = parse_query(CalendarQuery, request.args)
     schedule.check_year(query.week, "week")
     view = schedule.week_view(current_api_user(), resource_id, query.week, now=clock.now())
     resource = view.resource
-    return {
-        "resource_id": resource.id,
-        "timezone": resource.timezone,
-        "week": view.monday.isoformat(),
-        "previous": view.previous.isoformat(),
-        "next": view.following.isoformat(),
-        "days": [{"date": d.day.isoformat(), "slots": [_slot_json(resource, s) for s in d.slots]} for d in view.days],
-    }
+    return Week(
+        resource_id=resource.id,
+        timezone=resource.timezone,
+        week=view.monday.isoformat(),
+        previous=view.previous.isoformat(),
+        next=view.following.isoformat(),
+        days=[WeekDay(date=d.day.isoformat(), slots=[SlotOut.of(resource, s) for s in d.slots]) for d in view.days],
+    )

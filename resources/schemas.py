@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date as Date
 from datetime import datetime
 from datetime import time as Time
-from typing import Annotated, Any, Literal
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from app.apidoc import CodeOf, Instant, IsoDate, Items, LocalDateTime, Out, Page
 from app.validation import LongText, Minutes, Name, ShortText, StrictInput, text
 from calendars.zones import isoformat_local
-from resources.models import Block, Resource, Site
+from resources.models import Block, Resource
 
 KindName = Literal["lab", "sports", "dorm", "equipment", "room"]
 VisibilityName = Literal["public", "alliance", "institution"]
@@ -129,6 +131,12 @@ class CalendarQuery(BaseModel):
     week: Date | None = None
 
 
+class SiteQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    institution: Annotated[str, Field(max_length=10)] | None = None
+
+
 class BlockCreate(StrictInput):
     start: datetime
     end: datetime
@@ -143,75 +151,247 @@ class SiteCreate(StrictInput):
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
 
 
-def site_json(site: Site) -> dict[str, Any]:
-    return {
-        "id": site.id,
-        "institution": site.institution.code,
-        "name": site.name,
-        "address": site.address,
-        "latitude": site.latitude,
-        "longitude": site.longitude,
-    }
+# --- answers ----------------------------------------------------------------------------------
 
 
-def resource_json(resource: Resource) -> dict[str, Any]:
-    return {
-        "id": resource.id,
-        "name": resource.name,
-        "name_en": resource.name_en,
-        "kind": resource.kind,
-        "institution": resource.institution.code,
-        "site": site_json(resource.site) if resource.site else None,
-        "description_ro": resource.description_ro,
-        "description_en": resource.description_en,
-        "capacity": resource.capacity,
-        "units": resource.units,
-        "timezone": resource.timezone,
-        "visibility": resource.visibility,
-        "approval": resource.approval,
-        "buffer_minutes": resource.buffer_minutes,
-        "min_notice_minutes": resource.min_notice_minutes,
-        "max_advance_days": resource.max_advance_days,
-        "partner_max_advance_days": resource.partner_max_advance_days,
-        "allow_partners": resource.allow_partners,
-        "check_in_required": resource.check_in_required,
-        "no_show_minutes": resource.no_show_minutes,
-        "min_duration_minutes": resource.min_duration_minutes,
-        "max_duration_minutes": resource.max_duration_minutes,
-        "opening_hours": resource.opening_hours,
-        "linked_to": [linked.id for linked in resource.linked],
-        "tariffs": resource.tariffs,
-        "currency": resource.currency,
-        "requires_authorization": resource.requires_authorization,
-        "quota_hours_per_week": resource.quota_hours_per_week,
-        "approval_deadline_hours": resource.approval_deadline_hours,
-        "check_in_time": resource.check_in_time,
-        "check_out_time": resource.check_out_time,
-        "features": resource.features,
-        "active": resource.active,
-        "updated_at": resource.updated_at.isoformat(),
-    }
+class SiteOut(Out):
+    id: int
+    institution: CodeOf
+    name: str
+    address: str
+    latitude: float | None
+    longitude: float | None
 
 
-def block_json(block: Block) -> dict[str, Any]:
-    tz = block.resource.timezone
-    return {
-        "id": block.id,
-        "resource_id": block.resource_id,
-        "start": isoformat_local(block.start_at, tz),
-        "end": isoformat_local(block.end_at, tz),
-        "reason": block.reason,
-        "source": block.source,
-    }
+class SiteList(Items[SiteOut]):
+    pass
 
 
-def overlapping_json(occurrence: Any, tz: str) -> dict[str, Any]:
-    return {
-        "booking_id": occurrence.booking_id,
-        "occurrence_id": occurrence.id,
-        "title": occurrence.booking.title,
-        "status": occurrence.booking.status,
-        "requester": occurrence.booking.requester.email,
-        "start": isoformat_local(occurrence.start_at, tz),
-        "end": isoformat_local(occurrence.end_at, tz),
-    }
+def _answered(annotation: Any) -> Any:
+    """An input type without its constraints (lengths, ranges, strictness, None): answers are not re-checked."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _answered(args[0])
+    if origin in (Union, UnionType):
+        kept = tuple(_answered(arg) for arg in args if arg is not NoneType)
+        return Union[kept] if len(kept) > 1 else kept[0]  # noqa: UP007  # built from a tuple
+    if origin is list:
+        return list[_answered(args[0])]  # type: ignore[misc]
+    if origin is dict:
+        return dict[_answered(args[0]), _answered(args[1])]  # type: ignore[misc]
+    return annotation
+
+
+# Settings answered in another shape than they are written: the site as an object, links as ids.
+_ANSWERED_AS = {
+    "site_id": ("site", SiteOut | None),
+    "institution": ("institution", CodeOf),
+    "linked_to": ("linked_to", list[int]),
+}
+
+
+def _resource_out_fields() -> dict[str, Any]:
+    """Every setting of ResourceFields, answered with its plain type; null only where the column is nullable."""
+    fields: dict[str, Any] = {"id": (int, ...)}
+    for name, info in ResourceFields.model_fields.items():
+        if name in _ANSWERED_AS:
+            answered_name, annotation = _ANSWERED_AS[name]
+            fields[answered_name] = (annotation, ...)
+            continue
+        annotation = _answered(info.annotation)
+        column = Resource.__table__.c.get(name)
+        if column is not None and column.nullable:
+            annotation = annotation | None
+        fields[name] = (annotation, Field(description=info.description))
+    fields["updated_at"] = (Instant, ...)
+    return fields
+
+
+class ResourceOutBase(Out):
+    @classmethod
+    def of(cls, resource: Resource) -> ResourceOutBase:
+        values = {name: getattr(resource, name) for name in cls.model_fields if name != "linked_to"}
+        return cls.model_validate(values | {"linked_to": [linked.id for linked in resource.linked]})
+
+
+# Declared once: a new setting in ResourceFields is taken, answered and documented.
+ResourceOut = create_model("ResourceOut", __base__=ResourceOutBase, __module__=__name__, **_resource_out_fields())
+
+
+class ResourcePage(Page[ResourceOut]):  # type: ignore[valid-type]
+    pass
+
+
+class BlockOut(Out):
+    id: int
+    resource_id: int
+    start: LocalDateTime
+    end: LocalDateTime
+    reason: str
+    source: str
+
+    @classmethod
+    def fields_of(cls, block: Block) -> dict[str, Any]:
+        tz = block.resource.timezone
+        return {
+            "id": block.id,
+            "resource_id": block.resource_id,
+            "start": isoformat_local(block.start_at, tz),
+            "end": isoformat_local(block.end_at, tz),
+            "reason": block.reason,
+            "source": block.source,
+        }
+
+    @classmethod
+    def of(cls, block: Block) -> BlockOut:
+        return cls.model_validate(cls.fields_of(block))
+
+
+class BlockList(Items[BlockOut]):
+    pass
+
+
+class OverlappingBooking(Out):
+    """An active booking inside a new block; it is not cancelled."""
+
+    booking_id: int
+    occurrence_id: int
+    title: str
+    status: str
+    requester: str
+    start: LocalDateTime
+    end: LocalDateTime
+
+    @classmethod
+    def of(cls, occurrence: Any, tz: str) -> OverlappingBooking:
+        return cls(
+            booking_id=occurrence.booking_id,
+            occurrence_id=occurrence.id,
+            title=occurrence.booking.title,
+            status=occurrence.booking.status,
+            requester=occurrence.booking.requester.email,
+            start=isoformat_local(occurrence.start_at, tz),
+            end=isoformat_local(occurrence.end_at, tz),
+        )
+
+
+class BlockCreated(BlockOut):
+    overlapping_bookings: list[OverlappingBooking]
+
+    @classmethod
+    def of_new(cls, block: Block, overlapping: list[Any]) -> BlockCreated:
+        tz = block.resource.timezone
+        return cls.model_validate(
+            cls.fields_of(block) | {"overlapping_bookings": [OverlappingBooking.of(o, tz) for o in overlapping]}
+        )
+
+
+class FeatureOut(Out):
+    code: str
+    name_ro: str
+    name_en: str
+
+
+class FeatureList(Items[FeatureOut]):
+    pass
+
+
+# --- search, week calendar and day timeline ------------------------------------------------------
+
+
+class BookableSpan(Out):
+    start: LocalDateTime
+    end: LocalDateTime
+    book_url: str = Field(description="the resource page with the booking form prefilled")
+
+
+class FreeResource(Out):
+    """A resource free for the span asked; the span and its booking link when a time was asked."""
+
+    resource: ResourceOut  # type: ignore[valid-type]
+    start: LocalDateTime | None = None
+    end: LocalDateTime | None = None
+    book_url: str | None = None
+
+
+class TakenResource(Out):
+    resource: ResourceOut  # type: ignore[valid-type]
+    next_free: list[BookableSpan]
+
+
+class SearchAnswer(Out):
+    free: list[FreeResource]
+    free_total: int
+    busy: list[TakenResource]
+    busy_total: int
+
+
+class SlotOut(Out):
+    start: LocalDateTime
+    end: LocalDateTime
+    kind: str = Field(description="own, booking, linked, block, imported, closed or free")
+    title: str | None = Field(None, description="your own booking's title (managers: anyone's); a block's reason")
+    booking_id: int | None = None
+
+    @classmethod
+    def fields_of(cls, resource: Resource, slot: Any) -> dict[str, Any]:
+        values = {
+            "start": isoformat_local(slot.start, resource.timezone),
+            "end": isoformat_local(slot.end, resource.timezone),
+            "kind": slot.kind,
+        }
+        if slot.piece.title:
+            values["title"] = slot.piece.title
+        if slot.piece.booking_id is not None:
+            values["booking_id"] = slot.piece.booking_id
+        return values
+
+    @classmethod
+    def of(cls, resource: Resource, slot: Any) -> SlotOut:
+        return cls.model_validate(cls.fields_of(resource, slot))
+
+
+class FreeSlotOut(SlotOut):
+    book_url: str
+
+
+class ResourceBrief(Out):
+    id: int
+    name: str
+    name_en: str | None
+    kind: KindName
+    institution: CodeOf
+    timezone: str
+
+
+class TimelineHours(Out):
+    from_: str = Field(alias="from")
+    to: str
+
+
+class TimelineRow(Out):
+    resource: ResourceBrief
+    busy: list[SlotOut]
+    closed: list[SlotOut]
+    free: list[FreeSlotOut]
+
+
+class Timeline(Out):
+    date: IsoDate
+    hours: TimelineHours
+    total: int
+    items: list[TimelineRow]
+
+
+class WeekDay(Out):
+    date: IsoDate
+    slots: list[SlotOut]
+
+
+class Week(Out):
+    resource_id: int
+    timezone: str
+    week: IsoDate
+    previous: IsoDate
+    next: IsoDate
+    days: list[WeekDay]

@@ -21,6 +21,7 @@ from app.extensions import db
 from config import TestingConfig, database_url
 from resources import services as catalogue
 from resources.models import Resource
+from tests.openapi_check import check_api_responses  # noqa: F401  # every /api/v1 answer matches the document
 
 PASSWORD = "correct-horse-9"
 ENGLISH = {"Accept-Language": "en"}

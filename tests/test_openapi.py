@@ -1,8 +1,16 @@
-"""The OpenAPI document is valid 3.1 and matches the registered API routes exactly."""
+"""The OpenAPI document is valid 3.1, generated from the views' declarations, and matches the URL map exactly;
+the checker that holds every test's API answers to it refuses what is off the document."""
 
+import json
 import re
 
+import pytest
 from openapi_spec_validator import validate
+from werkzeug.test import TestResponse
+from werkzeug.wrappers import Request
+
+from app.apidoc import build_document
+from tests.openapi_check import check_api_response
 
 
 def api_routes(app) -> set[tuple[str, str]]:
@@ -65,3 +73,100 @@ def test_resource_schema_lists_the_spec_fields(client):
     }
     assert spec_fields <= set(schema["properties"])
     assert set(schema["required"]) == {"name", "kind", "institution"}
+
+
+def operations(doc):
+    return [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()]
+
+
+def test_every_operation_declares_its_success_with_a_schema(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for path, method, op in operations(doc):
+        successes = {status: answer for status, answer in op["responses"].items() if status.startswith("2")}
+        assert successes, f"{method} {path} declares no success"
+        for status, answer in successes.items():
+            if status == "204":
+                assert "content" not in answer, f"{method} {path}: a 204 has no body"
+            else:
+                schema = answer["content"]["application/json"]["schema"]
+                assert schema["$ref"].startswith("#/components/schemas/"), f"{method} {path} {status}"
+
+
+def test_every_error_is_a_problem(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    for path, method, op in operations(doc):
+        for status, answer in op["responses"].items():
+            if status == "default" or int(status) >= 400:
+                (media,) = answer["content"]
+                assert media == "application/problem+json", f"{method} {path} {status}"
+                name = answer["content"][media]["schema"]["$ref"].rsplit("/", 1)[1]
+                assert name.endswith("Problem"), f"{method} {path} {status}"
+                assert {"status", "title", "detail"} <= set(schemas[name]["required"])
+        assert "401" in op["responses"], "a bad token is refused everywhere"
+
+
+def test_every_reference_resolves(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    text = json.dumps(doc)
+    for name in set(re.findall(r'"#/components/schemas/([^"]+)"', text)):
+        assert name in doc["components"]["schemas"], name
+
+
+def test_path_parameters_come_from_the_url_rules(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for path, method, op in operations(doc):
+        in_path = set(re.findall(r"{(\w+)}", path))
+        declared = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+        assert declared == in_path, f"{method} {path}"
+    booking = doc["paths"]["/bookings/{booking_id}"]["get"]["parameters"][0]
+    assert booking["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def test_query_parameters_come_from_the_query_models(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    params = {p["name"]: p for p in doc["paths"]["/resources"]["get"]["parameters"]}
+    assert {"kind", "institution", "q", "min_capacity", "free_from", "free_to", "page", "per_page"} <= set(params)
+    assert params["per_page"]["schema"]["maximum"] == 100
+    availability = doc["paths"]["/resources/{resource_id}/availability"]["get"]["parameters"]
+    assert {p["name"] for p in availability if p["in"] == "query" and p["required"]} == {"from", "to"}
+
+
+def test_a_view_under_the_api_without_a_declaration_is_refused(app):
+    app.add_url_rule("/api/v1/undeclared", "undeclared", lambda: {})
+    with pytest.raises(LookupError, match="undeclared"):
+        build_document(app)
+
+
+def test_the_resource_answer_carries_every_setting_of_the_input(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    written = set(schemas["ResourceFields"]["properties"]) - {"site_id"}
+    answered = schemas["ResourceOut"]["properties"]
+    assert written | {"id", "site", "updated_at"} == set(answered)
+    assert set(schemas["ResourceOut"]["required"]) == set(answered)
+    assert {"id", "name", "kind", "institution", "capacity", "units", "timezone"} <= set(answered)
+
+
+def test_availability_spans_carry_a_reason(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert set(schemas["BusySpan"]["required"]) == {"start", "end", "reason"}
+    assert set(schemas["SpanOut"]["required"]) == {"start", "end"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "mistake"),
+    [
+        ("/institutions", {"items": [{"code": "UVT"}]}, 200, "is a required property"),
+        ("/institutions", {"items": []}, 201, "status not declared"),
+        ("/institutions/XYZ", {"type": "about:blank"}, 404, "is a required property"),
+        ("/nowhere", {"status": 404, "title": "Not found"}, 404, "is a required property"),
+    ],
+)
+def test_the_checker_refuses_an_answer_off_the_document(app, path, body, status, mistake):
+    # Built by hand: the real views cannot be made to answer off the document.
+    request = Request.from_values("/api/v1" + path, method="GET")
+    content_type = "application/problem+json" if status >= 400 else "application/json"
+    headers = {"Content-Type": content_type}
+    response = TestResponse([json.dumps(body).encode()], str(status), headers, request=request)
+    with pytest.raises(AssertionError, match=mistake):
+        check_api_response(app, response)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -49,14 +50,22 @@ def find_clashes(
     requester: User | None,
     now: datetime,
     exclude_booking_id: int | None = None,
+    viewer: User | None = None,
 ) -> list[Clash]:
-    """Every requested span that cannot be booked, with its reason (the first rule that refuses it)."""
+    """Every requested span that cannot be booked, with its reason (the first rule that refuses it).
+
+    The rules are the requester's; a `viewer` acting for them (a manager moving or deciding a
+    request) also sees the titles of what it clashes with when they manage the resource.
+    """
     if not spans:
         return []
     lo = min(s.start for s in spans) - _buffer(resource)
     hi = max(s.end for s in spans) + _buffer(resource)
     busy = read_busy([resource.id], lo, hi).without(exclude_booking_id)
-    accepted, clashes = check_spans(resource, spans, busy, asker_for(resource, requester), now)
+    asker = asker_for(resource, requester)
+    if viewer is not None and viewer.manages(resource.institution_id):
+        asker = replace(asker, sees_titles=True)
+    accepted, clashes = check_spans(resource, spans, busy, asker, now)
     if requester is not None and resource.quota_hours_per_week:
         clashes.extend(quota_clashes(resource, accepted, requester, exclude_booking_id))
     return sorted(clashes, key=lambda c: c.start)

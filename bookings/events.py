@@ -269,7 +269,7 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
     for booking, moves in plans:
         resource = booking.resource
         spans = [span for _, span in moves]
-        clashes = find_clashes(resource, spans, requester=booking.requester, now=now)
+        clashes = find_clashes(resource, spans, requester=booking.requester, now=now, viewer=actor)
         if clashes:
             failures.append(ItemConflict(None, resource.id, BookingConflict(clashes, resource), booking.id))
             continue

@@ -421,7 +421,7 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     # The occurrence being moved must not clash with itself: check with it set aside.
     target.active = False
     db.session.flush()
-    clashes = find_clashes(resource, [span], requester=booking.requester, now=now)
+    clashes = find_clashes(resource, [span], requester=booking.requester, now=now, viewer=actor)
     if clashes:
         target.active = True
         db.session.flush()
@@ -437,7 +437,7 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     return {"moved": {"occurrence": target.id, "from": before, "to": [span.start.isoformat(), span.end.isoformat()]}}
 
 
-def current_clashes(booking: Booking) -> list[Clash]:
+def current_clashes(booking: Booking, viewer: User | None = None) -> list[Clash]:
     """What a request clashes with now, its own units set aside (shown on /approvals, checked on approval).
 
     The same rules a new booking meets, asked as of the moment it was requested: a notice or a
@@ -446,7 +446,12 @@ def current_clashes(booking: Booking) -> list[Clash]:
     """
     spans = [Span(o.start_at, o.end_at, o.units) for o in booking.occurrences if o.active]
     return find_clashes(
-        booking.resource, spans, requester=booking.requester, now=booking.created_at, exclude_booking_id=booking.id
+        booking.resource,
+        spans,
+        requester=booking.requester,
+        now=booking.created_at,
+        exclude_booking_id=booking.id,
+        viewer=viewer,
     )
 
 
@@ -460,7 +465,7 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
         raise Conflict(f"This booking is {booking.status}, not pending.")
     if approve:
         lock_resources([booking.resource_id])
-        clashes = current_clashes(booking)
+        clashes = current_clashes(booking, viewer=actor)
         if clashes:
             # Something arrived since the request (a block, an imported busy time): say so, approve nothing.
             raise BookingConflict(clashes, booking.resource)

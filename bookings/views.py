@@ -181,7 +181,7 @@ def cancel(booking_id: int):
 @login_required
 def approvals():
     pending = services.list_approvals(current_user)
-    clashes = {b.id: services.current_clashes(b) for b in pending}
+    clashes = {b.id: services.current_clashes(b, viewer=current_user) for b in pending}
     return render_template("bookings/approvals.html", pending=pending, form=DecisionForm(), clashes=clashes)
 
 

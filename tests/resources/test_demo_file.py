@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from resources.demo import DEMO_FILE, FILE_KEYS, DemoFileError, load_demo, read_catalogue
 from resources.models import Resource
-from resources.schemas import ResourceFields, resource_defaults, resource_json
+from resources.schemas import ResourceFields, ResourceOut, resource_defaults
 
 RAW = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"))
 FIRST = RAW["resources"][0]["key"]
@@ -149,7 +149,9 @@ def test_links_are_symmetric_and_as_written(app):
 
 
 def _snapshot() -> list[dict]:
-    return [resource_json(r) for r in db.session.scalars(select(Resource).order_by(Resource.id))]
+    return [
+        ResourceOut.of(r).model_dump(mode="json") for r in db.session.scalars(select(Resource).order_by(Resource.id))
+    ]
 
 
 def test_a_second_load_changes_nothing(app):

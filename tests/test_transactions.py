@@ -230,6 +230,34 @@ def test_send_mail_keeps_each_message_sent_before_a_fault(app, monkeypatch):
     assert first.sent_at is not None and second.sent_at is None
 
 
+def test_waitlist_offers_made_before_a_fault_are_kept(app, api_for, make_user, make_resource):
+    """Each offer is its own unit of work (it also releases the resource's lock for the next one)."""
+    from bookings import signals
+    from bookings.models import WaitlistEntry
+
+    slot = {"start": f"{D}T18:00", "end": f"{D}T19:00"}
+    courts = [make_resource("UVT", "sports") for _ in range(2)]
+    holder, waiter = api_for(make_user("UVT")), api_for(make_user("UVT"))
+    taken = [holder.book(court, **slot) for court in courts]
+    for court in courts:
+        assert waiter.post("/api/v1/waitlist", {"resource_id": court.id, "title": "Tenis", **slot}).status_code == 201
+    for booking in taken:
+        assert holder.delete(f"/api/v1/bookings/{booking['id']}").status_code == 200
+    offers: list[int] = []
+
+    def second_offer_breaks(hold, **kwargs):
+        offers.append(hold.id)
+        if len(offers) == 2:
+            raise RuntimeError("the second offer fails")
+
+    with signals.waitlist_offered.connected_to(second_offer_breaks), pytest.raises(RuntimeError):
+        scheduler.run_job("waitlist")
+    db.session.rollback()
+    statuses = db.session.scalars(select(WaitlistEntry.status).order_by(WaitlistEntry.id)).all()
+    assert statuses == ["offered", "waiting"]
+    assert "1 hold(s) offered" in scheduler.run_job("waitlist")  # the next run offers the other
+
+
 # --- savepoints --------------------------------------------------------------------------------
 
 
@@ -293,3 +321,32 @@ def test_the_database_backstop_undoes_only_its_savepoint(app, admin, make_resour
     assert db.session.scalars(select(Booking.title)).all() == ["first"]
     db.session.commit()
     assert counts()[0] == 1
+
+
+# --- the form-error helper ---------------------------------------------------------------------
+
+
+def test_apply_errors_puts_each_message_on_its_field_and_marks_the_rollback(app):
+    from flask import g, get_flashed_messages
+    from wtforms import FieldList, Form, StringField
+
+    from app.forms import apply_errors
+
+    class Page(Form):
+        date = StringField()
+        title = StringField()
+        rows = FieldList(StringField(), min_entries=1)
+
+    with app.test_request_context():
+        form = Page()
+        errors = {"start": "too early", "title": "too long", "units": "too many", "rows": "incomplete", "": "no"}
+        apply_errors(form, InvalidInput(errors), fields={"start": form.date}, fallback=form.title)
+        assert form.date.errors == ["too early"]  # mapped
+        assert form.title.errors == ["too long", "too many", "no"]  # by name, then the fallback
+        assert get_flashed_messages() == ["incomplete"]  # a list of rows without row errors: flashed
+        assert g.rollback_transaction is True
+
+    with app.test_request_context():
+        form = Page()
+        apply_errors(form, Conflict("taken"))  # no fallback: flashed whole
+        assert get_flashed_messages() == ["taken"]

@@ -21,7 +21,7 @@ from accounts.schemas import (
 from app.api import require_api_user
 from app.apidoc import operation
 from app.errors import Unauthenticated
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.validation import parse_json, parse_query
 
 bp = Blueprint("accounts_api", __name__)
@@ -41,7 +41,6 @@ def create_token():
     if user is None:
         raise Unauthenticated("Wrong email or password.")
     secret, token = services.issue_token(user, name=data.name)
-    db.session.commit()
     return TokenCreated.model_validate(TokenOut.model_validate(token).model_dump() | {"token": secret})
 
 
@@ -59,7 +58,6 @@ def revoke_current_token():
     """Revoke the token used for this request"""
     user = require_api_user()
     services.revoke_token(user, g.api_token.id)
-    db.session.commit()
     return "", 204
 
 
@@ -69,7 +67,6 @@ def revoke_token(token_id: int):
     """Revoke one of my tokens"""
     user = require_api_user()
     services.revoke_token(user, token_id)
-    db.session.commit()
     return "", 204
 
 
@@ -113,7 +110,6 @@ def create_user():
     services.require_admin(actor)
     data = parse_json(UserCreate, request.get_data())
     user = services.admin_create_user(actor, data.model_dump(exclude_unset=True))
-    db.session.commit()
     return UserOut.model_validate(user), {"Location": url_for(".get_user", user_id=user.id)}
 
 
@@ -134,5 +130,4 @@ def update_user(user_id: int):
     services.require_admin(actor)
     data = parse_json(UserUpdate, request.get_data())
     user = services.update_user(actor, user_id, data.model_dump(exclude_unset=True))
-    db.session.commit()
     return UserOut.model_validate(user)

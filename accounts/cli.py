@@ -7,8 +7,8 @@ from flask.cli import AppGroup
 
 from accounts import services
 from accounts.models import Affiliation, Role
+from app.database import unit_of_work
 from app.errors import InvalidInput
-from app.extensions import db
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -28,16 +28,15 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 def create_user(email: str, password: str, institution: str, role: str, affiliation: str, full_name: str) -> None:
     """Create a user of INSTITUTION with EMAIL."""
     try:
-        user = services.create_user(
-            email=email,
-            password=password,
-            institution_code=institution,
-            role=role,
-            affiliation=affiliation,
-            full_name=full_name,
-        )
+        with unit_of_work():
+            user = services.create_user(
+                email=email,
+                password=password,
+                institution_code=institution,
+                role=role,
+                affiliation=affiliation,
+                full_name=full_name,
+            )
     except InvalidInput as exc:
-        db.session.rollback()
         raise click.ClickException(exc.detail) from exc
-    db.session.commit()
     click.echo(f"Created {user.role} {user.email} at {user.institution.code} (id {user.id}).")

@@ -13,6 +13,7 @@ from accounts.forms import LoginForm, LogoutForm, UserCreateForm, UserEditForm, 
 from accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db, limiter
+from app.forms import apply_errors
 from app.i18n import page_text
 from app.pagination import page_number
 
@@ -60,7 +61,6 @@ def login():
             form.password.errors.append(_("Wrong email or password."))
         else:
             login_user(user, remember=form.remember.data)
-            db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.full_name or user.email), "success")
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("resources.index"))
@@ -84,11 +84,9 @@ USERS_PER_PAGE = 25
 
 
 def _apply_errors(form, exc: InvalidInput) -> None:
-    """Put the service's messages on the form's fields (unknown fields go on the first one)."""
+    """Unknown fields go on the first one."""
     fallback = form.email if isinstance(form, UserCreateForm) else form.full_name
-    for name, message in exc.messages.items():
-        target = getattr(form, name, None) or fallback
-        target.errors = [*target.errors, _translated(message)]
+    apply_errors(form, exc, fallback=fallback, translate=_translated)
 
 
 def _translated(message: str) -> str:
@@ -130,9 +128,7 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = services.admin_create_user(current_user, form.values())
-            db.session.commit()
         except InvalidInput as exc:
-            db.session.rollback()
             _apply_errors(form, exc)
         else:
             flash(_("User %(email)s created.", email=user.email), "success")
@@ -158,9 +154,7 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             services.update_user(current_user, user.id, form.values())
-            db.session.commit()
         except InvalidInput as exc:
-            db.session.rollback()
             _apply_errors(form, exc)
         else:
             flash(_("Saved the changes to %(email)s.", email=user.email), "success")

@@ -24,6 +24,7 @@ def create_app(config: type | None = None) -> Flask:
     app.url_map.converters["id"] = IdConverter
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in the documented order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Romanian text stays readable
+    register_transactions(app)  # first, so its after_request hook runs after every other one
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -32,6 +33,12 @@ def create_app(config: type | None = None) -> Flask:
     register_cli(app)
     register_health(app)
     return app
+
+
+def register_transactions(app: Flask) -> None:
+    from app.database import register_transactions as register
+
+    register(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,7 +1,17 @@
-"""Declarative base, naming conventions and the UTC datetime column type."""
+"""Declarative base, naming conventions, the UTC datetime column type, and the transaction rule.
+
+The transaction rule: a request, a job run or a CLI command is one unit of work. The request hook
+(`register_transactions`) commits once after the view when the answer is a success (below 400) and
+rolls back otherwise; jobs and commands run inside `unit_of_work()`. Views, API functions and services
+only flush: they never commit or roll back. A service that must undo part of its own work (a dry run,
+a refused all-or-nothing change, the database's double-booking backstop) uses a savepoint,
+`db.session.begin_nested()`, so the caller's transaction stays usable.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, event
@@ -67,6 +77,72 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_inside_transaction(conn, name) -> None:
+    # pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE. A SAVEPOINT issued before
+    # that would open the outermost transaction itself, and releasing it would commit for real (the
+    # request's later rollback could not undo it). Begin first, so a savepoint is always nested; and
+    # IMMEDIATE, as a savepoint is there to write: the write lock is taken before anything is read, so
+    # no read snapshot can go stale under the write (see availability.busy.lock_resources).
+    # Only here, not on every transaction (SQLAlchemy's general pysqlite recipe): a read-only request
+    # must not hold a snapshot, nor the write lock.
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit what the block did, or roll it back if it raises: a job run, one item of a job that must
+    keep each item on its own (a waitlist offer releasing its lock, one mail sent), a CLI command."""
+    from app.extensions import db
+
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def set_rollback() -> None:
+    """Roll this request back even though it answers with a success (a refused action that only
+    flashes a message and redirects); the form-error helpers in app/forms.py call it."""
+    from flask import g
+
+    g.rollback_transaction = True
+
+
+def register_transactions(app) -> None:
+    """One commit per request, here and nowhere else: after the view, when the answer is below 400
+    and nothing asked for a rollback; any error answer, any exception, or a refused form (a 4xx
+    re-render) rolls back, so a request never leaves a half-written change behind."""
+    from flask import g, session
+
+    from app.extensions import db
+
+    def end_transaction(response):
+        if response.status_code >= 400 or g.pop("rollback_transaction", False):
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            session.pop("_flashes", None)  # a "saved" message must not outlive a change that was not
+            raise  # Flask answers 500 through the error handlers (and calls this again: a rollback)
+        return response
+
+    def roll_back_on_error(error: BaseException | None) -> None:
+        if error is not None:
+            db.session.rollback()
+
+    app.after_request(end_transaction)
+    app.teardown_request(roll_back_on_error)
 
 
 def render_item(type_: str, obj, autogen_context):

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app import clock
-from app.database import utcnow
+from app.database import unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +49,11 @@ def jobs() -> dict[str, Job]:
 
 
 def run_job(name: str) -> str:
-    from app.extensions import db
-
+    """One run is one unit of work: committed when the job returns, rolled back if it raises (a job
+    that keeps each item on its own opens a `unit_of_work()` per item inside)."""
     job = jobs()[name]
-    try:
-        summary = job.func()
-        db.session.commit()
-        return summary
-    except Exception:
-        db.session.rollback()
-        raise
+    with unit_of_work():
+        return job.func()
 
 
 def slot_of(job: Job, now: datetime) -> datetime:
@@ -76,15 +71,14 @@ def run_scheduled(name: str, *, now: datetime, holder: str) -> str | None:
 
     job = jobs()[name]
     claim = JobRun(job=name, slot=slot_of(job, now), holder=holder)
-    db.session.add(claim)
     try:
-        db.session.commit()  # the claim is committed before the work, so a crash cannot make a second run
+        with unit_of_work():  # the claim is committed before the work, so a crash cannot make a second run
+            db.session.add(claim)
     except IntegrityError:
-        db.session.rollback()
         return None
     summary = run_job(name)
-    claim.finished_at, claim.summary = utcnow(), summary[:500]
-    db.session.commit()
+    with unit_of_work():
+        claim.finished_at, claim.summary = utcnow(), summary[:500]
     return summary
 
 

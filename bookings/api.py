@@ -10,7 +10,6 @@ from app import clock
 from app.api import current_api_user, require_api_user
 from app.apidoc import operation
 from app.errors import InvalidInput
-from app.extensions import db
 from app.validation import parse_json
 from availability import services as engine
 from bookings import services
@@ -97,7 +96,6 @@ def create_booking():
     if key is not None and not 1 <= len(key) <= 200:
         raise InvalidInput({"Idempotency-Key": "must be 1 to 200 characters"})
     booking, skipped = services.create_booking(user, **data.model_dump(), idempotency_key=key, now=clock.now())
-    db.session.commit()
     values = BookingOut.fields_of(booking)
     if skipped:
         values["skipped"] = [ClashOut.of(c, booking.resource.timezone) for c in skipped]
@@ -138,7 +136,6 @@ def update_booking(booking_id: int):
     user = require_api_user()
     data = parse_json(BookingUpdate, request.get_data())
     booking = services.update_booking(user, booking_id, now=clock.now(), **data.model_dump(exclude_unset=True))
-    db.session.commit()
     return BookingOut.of(booking)
 
 
@@ -151,7 +148,6 @@ def cancel_booking(booking_id: int):
     booking = services.cancel_booking(
         user, booking_id, occurrence_id=_query_id("occurrence_id"), following=following, now=clock.now()
     )
-    db.session.commit()
     return BookingOut.of(booking)
 
 
@@ -159,7 +155,6 @@ def _decide(booking_id: int, *, approve: bool):
     user = require_api_user()
     data = parse_json(Decision, request.get_data() or b"{}")
     booking = services.decide_booking(user, booking_id, approve=approve, reason=data.reason, now=clock.now())
-    db.session.commit()
     return BookingOut.of(booking)
 
 
@@ -234,7 +229,6 @@ def grant_authorization(resource_id: int):
         except ValueError as exc:
             raise InvalidInput({"expires": str(exc)}) from exc
     grant = catalogue.grant_authorization(user, resource_id, email=data.email, expires_at=expires_at)
-    db.session.commit()
     return AuthorizationOut.of(grant)
 
 
@@ -243,7 +237,6 @@ def grant_authorization(resource_id: int):
 def revoke_authorization(resource_id: int, authorization_id: int):
     """Withdraw an authorisation"""
     catalogue.revoke_authorization(require_api_user(), resource_id, authorization_id)
-    db.session.commit()
     return "", 204
 
 
@@ -264,7 +257,6 @@ def check_in(booking_id: int):
     """Check in to the current session (from 15 minutes before its start)"""
     user = require_api_user()
     occurrence = services.check_in(user, booking_id, occurrence_id=_query_id("occurrence_id"), now=clock.now())
-    db.session.commit()
     return CheckIn(booking_id=booking_id, occurrence_id=occurrence.id, checked_in_at=occurrence.checked_in_at)
 
 
@@ -277,7 +269,6 @@ def join_waitlist():
     user = require_api_user()
     data = parse_json(WaitlistJoin, request.get_data())
     entry = join(user, **data.model_dump(), now=clock.now())
-    db.session.commit()
     return WaitlistEntry.of(entry)
 
 
@@ -297,7 +288,6 @@ def leave_waitlist(entry_id: int):
     from bookings.waitlist import leave_waitlist as leave
 
     leave(require_api_user(), entry_id)
-    db.session.commit()
     return "", 204
 
 
@@ -308,7 +298,6 @@ def accept_hold(booking_id: int):
     from bookings.waitlist import accept_hold as accept
 
     booking = accept(require_api_user(), booking_id, now=clock.now())
-    db.session.commit()
     return BookingOut.of(booking)
 
 
@@ -360,7 +349,6 @@ def create_event():
     )
     if isinstance(result, Preview):
         return EventPreview.model_validate({"dry_run": True, "items": result.items}), 200
-    db.session.commit()
     return EventOut.of(result, user)
 
 
@@ -401,7 +389,6 @@ def change_event(event_id: int):
     )
     if isinstance(result, Preview):
         return EventChange(EventPreview.model_validate({"dry_run": True, "items": result.items}))
-    db.session.commit()
     return EventChange(EventOut.of(result, user))
 
 
@@ -413,5 +400,4 @@ def cancel_event(event_id: int):
 
     user = require_api_user()
     event = cancel(user, event_id, now=clock.now())
-    db.session.commit()
     return EventOut.of(event, user)

@@ -17,7 +17,7 @@ from accounts.models import Institution
 from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
-from app.i18n import error_text, page_text
+from app.forms import apply_errors, flash_error
 from bookings import events as service
 from bookings.forms import EventDetailsForm, EventForm, EventItemsForm, EventShiftForm
 from calendars.views import base_url
@@ -105,7 +105,6 @@ def _availability(
             raise refused
         preview = build(items, dry_run=True)
     except service.EventConflict as exc:
-        db.session.rollback()
         failed = {f.index: f for f in exc.failures if f.index is not None}
         for index, failure in failed.items():
             result[rows[index]] = {"conflict": failure.error}
@@ -114,7 +113,7 @@ def _availability(
             try:
                 partial = build([item for _, item in rest], dry_run=True)
             except service.EventConflict:
-                db.session.rollback()
+                pass  # the dry run's savepoint is rolled back, the request goes on
             else:
                 for (i, _item), entry in zip(rest, partial.items, strict=True):
                     result[rows[i]] = {"preview": entry}
@@ -132,10 +131,8 @@ def _check_or_book(build, items, rows, *, check: bool, refused: str, done: str):
     try:
         result = build(items, dry_run=False)
     except service.EventConflict as exc:
-        db.session.rollback()
         flash(refused, "error")
         return _availability(build, items, rows, refused=exc), 409, None
-    db.session.commit()
     flash(done, "success")
     return {}, 200, result
 
@@ -219,31 +216,16 @@ def new():
                 if event is not None:
                     return redirect(url_for("events.detail", event_id=event.id))
             except InvalidInput as exc:
-                db.session.rollback()
-                _show_errors(form, exc)
+                apply_errors(form, exc)
                 status = 422
             except PermissionDenied as exc:
-                db.session.rollback()
-                flash(error_text(exc), "error")
+                flash_error(exc)
                 status = 403
         else:
             status = 422
     return render_template(
         "events/new.html", form=form, groups=groups, resources=resources, availability=availability
     ), status
-
-
-def _show_errors(form, exc: InvalidInput) -> None:
-    for field, message in exc.messages.items():
-        if field == "items":
-            if not any(row.errors for row in form.items):
-                flash(page_text(message), "error")
-            continue
-        target = getattr(form, field, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, page_text(message)]
-        else:
-            flash(page_text(message), "error")
 
 
 @bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
@@ -276,13 +258,11 @@ def edit(event_id: int):
                     if current_user.id == event.organiser_id or current_user.role == "admin"
                     else None,
                 )
-                db.session.commit()
                 flash(_("Event details saved."), "success")
                 return redirect(url_for("events.detail", event_id=event.id))
             if shift.move.data and shift.validate():
                 days = int(shift.days.data)
                 service.change_event(current_user, event.id, now=clock.now(), shift_days=days)
-                db.session.commit()
                 flash(_("The whole event moved by %(num)d day(s).", num=days), "success")
                 return redirect(url_for("events.detail", event_id=event.id))
             if adding.add_row.data:
@@ -308,17 +288,14 @@ def edit(event_id: int):
             elif request.method == "POST" and status == 200 and not adding.add_row.data:
                 status = 422
         except service.EventConflict as exc:
-            db.session.rollback()
             failures = exc.failures
             flash(_("Nothing changed: some items cannot move there (see below)."), "error")
             status = 409
         except InvalidInput as exc:
-            db.session.rollback()
-            flash(error_text(exc), "error")
+            flash_error(exc)
             status = 422
         except Conflict as exc:
-            db.session.rollback()
-            flash(error_text(exc), "error")
+            flash_error(exc)
             status = 409
         event = service.get_event(current_user, event_id)
     return render_template(
@@ -341,10 +318,8 @@ def remove_item(event_id: int, booking_id: int):
     try:
         service.change_event(current_user, event_id, now=clock.now(), remove=[booking_id])
     except (InvalidInput, Conflict) as exc:
-        db.session.rollback()
-        flash(error_text(exc), "error")
+        flash_error(exc)
     else:
-        db.session.commit()
         flash(_("Item removed; its place is free again."), "success")
     return redirect(url_for("events.edit", event_id=event_id))
 
@@ -355,9 +330,7 @@ def cancel(event_id: int):
     try:
         service.cancel_event(current_user, event_id, now=clock.now())
     except Conflict as exc:
-        db.session.rollback()
-        flash(error_text(exc), "error")
+        flash_error(exc)
     else:
-        db.session.commit()
         flash(_("Event cancelled: every item is released."), "success")
     return redirect(url_for("events.detail", event_id=event_id))

@@ -174,8 +174,6 @@ def _book_items(actor: User, event: Event, items: Sequence[Item], now: datetime)
             )
         except BookingConflict as error:
             failures.append(ItemConflict(index, item.resource_id, error))
-            if not db.session().in_transaction():  # the database's own backstop fired and rolled back
-                break
     return failures
 
 
@@ -195,18 +193,21 @@ def create_event(
     resources = [get_resource(organiser, item.resource_id) for item in items]
     co_organisers = _users_by_email(organisers, organiser)
     lock_resources({r.id for r in resources})
+    savepoint = db.session.begin_nested()  # a refusal or a dry run undoes this much, not the request
     event = Event(title=title, description=description, visibility=visibility, organiser=organiser)
     event.co_organisers = co_organisers
     db.session.add(event)
     db.session.flush()
     failures = _book_items(organiser, event, items, now)
     if failures:
-        db.session.rollback()
+        savepoint.rollback()
         raise EventConflict(failures)
     if dry_run:
         preview = Preview([{"index": i, **_item_preview(b)} for i, b in enumerate(_holding(event))])
-        db.session.rollback()
+        savepoint.rollback()
         return preview
+    savepoint.commit()
+    db.session.expire(event, ["bookings"])  # the items were added by event_id, not through the list
     signals.event_created.send(event, now=now, actor=organiser)
     return event
 
@@ -273,6 +274,7 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
         if clashes:
             failures.append(ItemConflict(None, resource.id, BookingConflict(clashes, resource), booking.id))
             continue
+        savepoint = db.session.begin_nested()
         for occurrence, span in moves:
             occurrence.start_at, occurrence.end_at = span.start, span.end
             occurrence.active = True
@@ -283,8 +285,8 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
         _audit(booking, actor, "moved", days=days)
         note_longest(resource, spans)
         try:
-            _flush_or_conflict(resource, spans)
-        except BookingConflict as error:  # the database's backstop fired; the session is rolled back
+            _flush_or_conflict(resource, spans, savepoint)
+        except BookingConflict as error:  # the database's backstop fired; this booking's move is undone
             return [*failures, ItemConflict(None, resource.id, error, booking.id)]
         signals.booking_rescheduled.send(booking, now=now, actor=actor, change={"days": days})
     return failures
@@ -321,6 +323,7 @@ def change_event(
         raise PermissionDenied("Only the main organiser may change who organises the event.")
 
     lock_resources({b.resource_id for b in holding.values()} | {r.id for r in new_resources})
+    savepoint = db.session.begin_nested()  # a refusal or a dry run undoes this much, not the request
     lines: list[str] = []
     for booking_id in remove:
         booking = holding.pop(booking_id)
@@ -330,7 +333,7 @@ def change_event(
     if not failures:
         failures = _book_items(actor, event, add, now)
     if failures:
-        db.session.rollback()
+        savepoint.rollback()
         raise EventConflict(failures)
     if shift_days:
         lines.append(f"→ {shift_days:+d}")
@@ -350,8 +353,10 @@ def change_event(
     db.session.flush()
     if dry_run:
         preview = Preview([{"booking_id": b.id, **_item_preview(b)} for b in _holding(event)])
-        db.session.rollback()
+        savepoint.rollback()
         return preview
+    savepoint.commit()
+    db.session.expire(event, ["bookings"])  # the new items were added by event_id, not through the list
     signals.event_changed.send(event, now=now, actor=actor, changes=lines)
     return event
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import SessionTransaction, selectinload
 
 from accounts.models import Role, User
 from app.database import utcnow
@@ -233,23 +233,27 @@ def create_booking(
         )
         for s in free
     ]
+    savepoint = db.session.begin_nested()
     db.session.add(booking)
     note_longest(resource, free)
     _audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
-    _flush_or_conflict(resource, free)
+    _flush_or_conflict(resource, free, savepoint)
     signals.booking_created.send(booking, now=now, actor=requester)
     return booking, clashes
 
 
-def _flush_or_conflict(resource: Resource, spans: Sequence[Span]) -> None:
-    """Flush; the PostgreSQL exclusion constraint firing means a double booking was stopped."""
+def _flush_or_conflict(resource: Resource, spans: Sequence[Span], savepoint: SessionTransaction) -> None:
+    """Flush the write begun with `savepoint` and release it. The PostgreSQL exclusion constraint firing
+    means a double booking was stopped: only the savepoint is rolled back, so the caller's transaction
+    stays usable (a page can still render the conflict) and the request's own rollback does the rest."""
     try:
         db.session.flush()
     except IntegrityError as exc:
+        savepoint.rollback()
         if "ex_occurrences_no_overlap" not in str(exc.orig):
             raise
-        db.session.rollback()
         raise BookingConflict([Clash(s.start, s.end, "overlap", "already booked") for s in spans], resource) from exc
+    savepoint.commit()
 
 
 # --- read --------------------------------------------------------------------------------------
@@ -418,13 +422,13 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     plan = plan_spans(resource, start, end, booking.units, None)
     span = plan.spans[0]
     lock_resources([resource.id])
+    savepoint = db.session.begin_nested()
     # The occurrence being moved must not clash with itself: check with it set aside.
     target.active = False
     db.session.flush()
     clashes = find_clashes(resource, [span], requester=booking.requester, now=now, viewer=actor)
     if clashes:
-        target.active = True
-        db.session.flush()
+        savepoint.rollback()  # the occurrence is back as it was
         raise BookingConflict(clashes, resource, suggest(booking.requester, resource, span, now=now))
     before = [target.start_at.isoformat(), target.end_at.isoformat()]
     target.start_at, target.end_at = span.start, span.end
@@ -433,7 +437,7 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     note_longest(resource, [span])
     if len(booking.occurrences) == 1:
         booking.price_amount = price_of(resource, booking.requester_class, [span], booking.units, plan.nights)
-    _flush_or_conflict(resource, [span])
+    _flush_or_conflict(resource, [span], savepoint)
     return {"moved": {"occurrence": target.id, "from": before, "to": [span.start.isoformat(), span.end.isoformat()]}}
 
 

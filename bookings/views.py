@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import clock
+from app.database import set_rollback
 from app.errors import Conflict, InvalidInput, PermissionDenied
-from app.extensions import db
-from app.i18n import error_text, page_text
+from app.forms import apply_errors, flash_error
+from app.i18n import error_text
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
 from bookings.models import Status
@@ -90,21 +91,14 @@ def book(resource_id: int):
                 skip_conflicts=form.skip_conflicts.data == "1",
                 **_booking_values(form, is_dorm),
             )
-            db.session.commit()
         except services.BookingConflict as exc:
-            db.session.rollback()
             conflict = exc
         except PermissionDenied as exc:
-            db.session.rollback()
-            form.title.errors = [*form.title.errors, error_text(exc)]
+            apply_errors(form, exc, fallback=form.title)
             refused = True
         except InvalidInput as exc:
-            db.session.rollback()
-            for field, message in exc.messages.items():
-                target = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}.get(
-                    field, getattr(form, field, form.title)
-                )
-                target.errors = [*target.errors, page_text(message)]
+            fields = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}
+            apply_errors(form, exc, fields=fields, fallback=form.title)
         else:
             if booking.status == Status.PENDING:
                 flash(
@@ -167,10 +161,9 @@ def cancel(booking_id: int):
             )
         except Conflict:
             # A second click, or another tab already cancelled it: say so instead of an error page.
-            db.session.rollback()
+            set_rollback()
             flash(_("This was already cancelled."), "info")
         else:
-            db.session.commit()
             flash(_("Cancelled. The time is free again."), "success")
     return redirect(
         request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("bookings.mine")
@@ -196,11 +189,10 @@ def decide(booking_id: int):
                 current_user, booking_id, approve=approve, reason=form.reason.data or "", now=clock.now()
             )
         except services.BookingConflict as exc:
-            db.session.rollback()
+            set_rollback()
             reasons = ", ".join(dict.fromkeys(reason_text(c.reason) for c in exc.clashes))
             flash(_("Not approved: %(detail)s", detail=reasons), "error")
             return redirect(url_for("bookings.approvals"))
-        db.session.commit()
         flash(
             _("Approved: %(title)s.", title=booking.title)
             if approve
@@ -219,7 +211,7 @@ def statements_page():
     try:
         rows = statement(current_user, month[:7])
     except InvalidInput as exc:
-        flash(error_text(exc), "error")
+        flash_error(exc)
         month, rows = clock.now().strftime("%Y-%m"), statement(current_user, clock.now().strftime("%Y-%m"))
     return render_template("bookings/statements.html", rows=rows, month=month[:7])
 
@@ -248,11 +240,9 @@ def check_in_page(booking_id: int):
         services.check_in(
             current_user, booking_id, occurrence_id=int(occurrence) if occurrence.isdigit() else None, now=clock.now()
         )
-        db.session.commit()
         flash(_("Checked in. Enjoy!"), "success")
     except (Conflict, InvalidInput) as exc:
-        db.session.rollback()
-        flash(error_text(exc), "error")
+        flash_error(exc)
     return redirect(url_for("bookings.mine"))
 
 
@@ -274,14 +264,13 @@ def grant_authorization_page(resource_id: int):
         catalogue.grant_authorization(
             current_user, resource_id, email=request.form.get("email", "")[:254], expires_at=expires_at
         )
-        db.session.commit()
         flash(_("Authorised."), "success")
     except InvalidInput as exc:
-        db.session.rollback()
+        set_rollback()
         unknown = exc.messages.get("email") == "no user with this email"
         flash(_("No user has this email address.") if unknown else error_text(exc), "error")
     except ValueError:
-        db.session.rollback()
+        set_rollback()
         flash(_("Give the expiry as a date."), "error")
     return _back_to_authorizations(resource_id)
 
@@ -296,7 +285,6 @@ def _back_to_authorizations(resource_id: int):
 @login_required
 def revoke_authorization_page(resource_id: int, authorization_id: int):
     catalogue.revoke_authorization(current_user, resource_id, authorization_id)
-    db.session.commit()
     flash(_("Authorisation withdrawn."), "success")
     return _back_to_authorizations(resource_id)
 
@@ -319,12 +307,10 @@ def join_waitlist_page(resource_id: int):
                 now=clock.now(),
                 **_booking_values(form, is_dorm),
             )
-            db.session.commit()
             flash(_("You are on the waitlist; if the time frees up, it is held for you and you get a mail."), "success")
             return redirect(url_for("bookings.mine") + "#waitlist")
         except (InvalidInput, PermissionDenied) as exc:
-            db.session.rollback()
-            flash(error_text(exc), "error")
+            flash_error(exc)
     return redirect(url_for("resources.detail", resource_id=resource_id))
 
 
@@ -335,11 +321,9 @@ def accept_hold_page(booking_id: int):
 
     try:
         accept_hold(current_user, booking_id, now=clock.now())
-        db.session.commit()
         flash(_("The held time is yours."), "success")
     except Conflict as exc:
-        db.session.rollback()
-        flash(error_text(exc), "error")
+        flash_error(exc)
     return redirect(url_for("bookings.mine"))
 
 
@@ -349,7 +333,6 @@ def leave_waitlist_page(entry_id: int):
     from bookings.waitlist import leave_waitlist
 
     leave_waitlist(current_user, entry_id)
-    db.session.commit()
     return redirect(url_for("bookings.mine") + "#waitlist")
 
 
@@ -396,20 +379,15 @@ def reschedule(booking_id: int):
                 now=clock.now(),
                 **values,
             )
-            db.session.commit()
         except services.BookingConflict as exc:
-            db.session.rollback()
+            set_rollback()
             conflict = exc
         except InvalidInput as exc:
-            db.session.rollback()
             first = form.check_in if is_dorm else form.date
-            fields = {"start": first, "end": form.check_out if is_dorm else form.end_time}
-            for name, message in exc.messages.items():
-                field = fields.get(name, first)
-                field.errors = [*field.errors, message]
+            fields = {"start": first, "end": form.check_out if is_dorm else form.end_time, "occurrence_id": first}
+            apply_errors(form, exc, fields=fields, fallback=first)
         except Conflict as exc:
-            db.session.rollback()
-            flash(str(exc.detail), "error")
+            flash_error(exc)
             return redirect(url_for("bookings.mine"))
         else:
             flash(

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from accounts.models import User
+from app.database import unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from availability.busy import lock_resources
@@ -127,44 +128,44 @@ def offer_freed_slots(*, now: datetime) -> tuple[int, int]:
     ).all()
     offered = 0
     for entry in waiting:
-        if entry.start_at <= now:
-            entry.status = "lapsed"
-            continue
-        resource = entry.resource
-        lock_resources([resource.id])
-        span = Span(entry.start_at, entry.end_at, entry.units)
-        if find_clashes(resource, [span], requester=entry.user, now=now):
-            continue
-        klass = requester_class(entry.user, resource)
-        hold = Booking(
-            resource=resource,
-            requester=entry.user,
-            title=entry.title,
-            units=entry.units,
-            status=Status.PENDING.value,
-            price_amount=price_of(resource, klass, [span], entry.units, None),
-            currency=resource.currency,
-            requester_class=klass,
-            created_at=now,
-            hold_until=now + HOLD,
-        )
-        hold.occurrences = [
-            Occurrence(
-                resource_id=resource.id,
-                start_at=span.start,
-                end_at=span.end,
+        with unit_of_work():  # each offer on its own: the lock is released for the next resource
+            if entry.start_at <= now:
+                entry.status = "lapsed"
+                continue
+            resource = entry.resource
+            lock_resources([resource.id])
+            span = Span(entry.start_at, entry.end_at, entry.units)
+            if find_clashes(resource, [span], requester=entry.user, now=now):
+                continue
+            klass = requester_class(entry.user, resource)
+            hold = Booking(
+                resource=resource,
+                requester=entry.user,
+                title=entry.title,
                 units=entry.units,
-                exclusive=resource.units == 1,
-                active=True,
-                uid=_new_uid(),
+                status=Status.PENDING.value,
+                price_amount=price_of(resource, klass, [span], entry.units, None),
+                currency=resource.currency,
+                requester_class=klass,
+                created_at=now,
+                hold_until=now + HOLD,
             )
-        ]
-        db.session.add(hold)
-        db.session.flush()
-        entry.status, entry.offered_at, entry.hold_booking_id = "offered", now, hold.id
-        _audit(hold, None, "hold_offered", waitlist_entry=entry.id)
-        db.session.flush()
-        signals.waitlist_offered.send(hold, now=now, actor=None, entry=entry)
-        db.session.commit()  # each offer on its own: the lock is released for the next resource
-        offered += 1
+            hold.occurrences = [
+                Occurrence(
+                    resource_id=resource.id,
+                    start_at=span.start,
+                    end_at=span.end,
+                    units=entry.units,
+                    exclusive=resource.units == 1,
+                    active=True,
+                    uid=_new_uid(),
+                )
+            ]
+            db.session.add(hold)
+            db.session.flush()
+            entry.status, entry.offered_at, entry.hold_booking_id = "offered", now, hold.id
+            _audit(hold, None, "hold_offered", waitlist_entry=entry.id)
+            db.session.flush()
+            signals.waitlist_offered.send(hold, now=now, actor=None, entry=entry)
+            offered += 1
     return offered, lapsed

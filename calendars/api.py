@@ -7,7 +7,6 @@ from flask import Blueprint, request
 from app import clock
 from app.api import require_api_user
 from app.apidoc import operation
-from app.extensions import db
 from app.validation import parse_json
 from calendars import imports, services
 from calendars.schemas import FeedCreate, FeedList, FeedOut, ImportCreate, ImportList, ImportOut
@@ -23,7 +22,6 @@ def create_feed():
     user = require_api_user()
     data = parse_json(FeedCreate, request.get_data())
     feed, token = services.create_feed(user, data.scope)
-    db.session.commit()
     return FeedOut.of(feed, token, base_url())
 
 
@@ -40,7 +38,6 @@ def list_feeds():
 def regenerate_feed(feed_id: int):
     """A new URL for the feed; the old one stops working"""
     feed, token = services.regenerate_feed(require_api_user(), feed_id)
-    db.session.commit()
     return FeedOut.of(feed, token, base_url())
 
 
@@ -49,7 +46,6 @@ def regenerate_feed(feed_id: int):
 def revoke_feed(feed_id: int):
     """Revoke a feed: its URL answers 404 at once"""
     services.revoke_feed(require_api_user(), feed_id)
-    db.session.commit()
     return "", 204
 
 
@@ -60,7 +56,6 @@ def add_import(resource_id: int):
     user = require_api_user()
     data = parse_json(ImportCreate, request.get_data())
     feed = imports.add_import(user, resource_id, data.url)
-    db.session.commit()
     return ImportOut.model_validate(feed)
 
 
@@ -78,7 +73,6 @@ def refresh_import(resource_id: int, import_id: int):
     """Fetch the feed now"""
     feed = imports.get_import(require_api_user(), resource_id, import_id)
     imports.refresh_import(feed, now=clock.now())
-    db.session.commit()
     return ImportOut.model_validate(feed)
 
 
@@ -87,5 +81,4 @@ def refresh_import(resource_id: int, import_id: int):
 def remove_import(resource_id: int, import_id: int):
     """Remove an import and its busy time"""
     imports.remove_import(require_api_user(), resource_id, import_id)
-    db.session.commit()
     return "", 204

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import clock
+from app.database import unit_of_work
 from app.extensions import db
 from calendars.imports import refresh_import
 from calendars.models import FeedImport
@@ -14,12 +15,12 @@ def import_feeds() -> str:
     """Refresh every imported feed; each is committed on its own so one bad feed cannot undo the others."""
     ok = failed = 0
     for import_id in db.session.scalars(select(FeedImport.id).order_by(FeedImport.id)).all():
-        feed = db.session.get(FeedImport, import_id)
-        if feed is None:
-            continue
-        if refresh_import(feed, now=clock.now()):
-            ok += 1
-        else:
-            failed += 1
-        db.session.commit()
+        with unit_of_work():
+            feed = db.session.get(FeedImport, import_id)
+            if feed is None:
+                continue
+            if refresh_import(feed, now=clock.now()):
+                ok += 1
+            else:
+                failed += 1
     return f"{ok} imported, {failed} failed"

@@ -75,10 +75,7 @@ def create_feed_page():
     from flask import flash, redirect, url_for
     from flask_babel import gettext as _
 
-    from app.extensions import db
-
     services.create_feed(current_user, request.form.get("scope", "mine")[:40])
-    db.session.commit()
     flash(_("Your calendar feed is ready: copy its link into your calendar app."), "success")
     return redirect(url_for("bookings.mine") + "#feeds")
 
@@ -89,15 +86,12 @@ def change_feed_page(feed_id: int, action: str):
     from flask import flash, redirect, url_for
     from flask_babel import gettext as _
 
-    from app.extensions import db
-
     if action == "regenerate":
         services.regenerate_feed(current_user, feed_id)
         flash(_("New link made; the old one no longer works."), "success")
     else:
         services.revoke_feed(current_user, feed_id)
         flash(_("Feed removed; its link no longer works."), "success")
-    db.session.commit()
     return redirect(url_for("bookings.mine") + "#feeds")
 
 
@@ -108,18 +102,15 @@ def add_import_page(resource_id: int):
     from flask_babel import gettext as _
 
     from app.errors import InvalidInput
-    from app.extensions import db
-    from app.i18n import error_text
+    from app.forms import flash_error
     from calendars import imports
 
     try:
         feed = imports.add_import(current_user, resource_id, request.form.get("url", "")[:2000])
     except InvalidInput as exc:
-        db.session.rollback()
-        flash(error_text(exc), "error")
+        flash_error(exc)
     else:
         imports.refresh_import(feed, now=clock.now())
-        db.session.commit()
         if feed.last_status == "ok":
             flash(_("Calendar imported: %(num)d busy periods.", num=feed.event_count), "success")
         else:
@@ -140,7 +131,6 @@ def change_import_page(resource_id: int, import_id: int, action: str):
     from flask import flash
     from flask_babel import gettext as _
 
-    from app.extensions import db
     from calendars import imports
 
     if action == "refresh":
@@ -153,5 +143,4 @@ def change_import_page(resource_id: int, import_id: int, action: str):
     else:
         imports.remove_import(current_user, resource_id, import_id)
         flash(_("Imported calendar removed with its busy time."), "success")
-    db.session.commit()
     return _back_to_imports(resource_id)

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from accounts.models import Role, User
+from app.database import unit_of_work
 from app.extensions import db
 from bookings.models import Booking, Event
 from notifications.mails import (
@@ -108,28 +109,27 @@ def send_due(*, now: datetime, limit: int = 200) -> tuple[int, int, int]:
     ).all()
     sent = failed = set_aside = 0
     for message in due:
-        try:
-            email = build_email(message, sender)
-        except (CannotBuild, ValueError) as exc:  # ValueError: a header the email package refuses
-            message.set_aside_at = now
-            message.last_error = f"cannot be built: {exc}"[:500]
-            set_aside += 1
-            db.session.commit()
-            continue
-        try:
-            with smtplib.SMTP(
-                config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config.get("MAIL_TIMEOUT", 10)
-            ) as smtp:
-                smtp.send_message(email)
-        except (OSError, smtplib.SMTPException) as exc:
-            message.attempts += 1
-            message.last_error = str(exc)[:500]
-            message.next_attempt_at = now + min(timedelta(minutes=2**message.attempts), MAX_BACKOFF)
-            failed += 1
-        else:
-            message.attempts += 1
-            message.sent_at = now
-            message.last_error = ""
-            sent += 1
-        db.session.commit()  # each message on its own: one bad address cannot resend the others
+        with unit_of_work():  # each message on its own: one bad address cannot resend the others
+            try:
+                email = build_email(message, sender)
+            except (CannotBuild, ValueError) as exc:  # ValueError: a header the email package refuses
+                message.set_aside_at = now
+                message.last_error = f"cannot be built: {exc}"[:500]
+                set_aside += 1
+                continue
+            try:
+                with smtplib.SMTP(
+                    config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config.get("MAIL_TIMEOUT", 10)
+                ) as smtp:
+                    smtp.send_message(email)
+            except (OSError, smtplib.SMTPException) as exc:
+                message.attempts += 1
+                message.last_error = str(exc)[:500]
+                message.next_attempt_at = now + min(timedelta(minutes=2**message.attempts), MAX_BACKOFF)
+                failed += 1
+            else:
+                message.attempts += 1
+                message.sent_at = now
+                message.last_error = ""
+                sent += 1
     return sent, failed, set_aside

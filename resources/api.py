@@ -9,7 +9,6 @@ from flask import Blueprint, request, url_for
 from app import clock
 from app.api import current_api_user, require_api_user
 from app.apidoc import operation
-from app.extensions import db
 from app.validation import parse_json, parse_query
 from resources import services
 from resources.features import FEATURES
@@ -66,7 +65,6 @@ def create_resource():
     user = require_api_user()
     data = parse_json(ResourceCreate, request.get_data())
     resource = services.create_resource(user, data.model_dump(exclude_unset=True))
-    db.session.commit()
     return ResourceOut.of(resource), {"Location": url_for(".get_resource", resource_id=resource.id)}
 
 
@@ -84,7 +82,6 @@ def update_resource(resource_id: int):
     user = require_api_user()
     data = parse_json(ResourceFields, request.get_data())
     resource = services.update_resource(user, resource_id, data.model_dump(exclude_unset=True))
-    db.session.commit()
     return ResourceOut.of(resource)
 
 
@@ -105,7 +102,6 @@ def create_block(resource_id: int):
     block = services.create_block(user, resource_id, start=data.start, end=data.end, reason=data.reason)
     overlapping = services.bookings_during(block.resource, block.start_at, block.end_at)
     answer = BlockCreated.of_new(block, overlapping)
-    db.session.commit()
     return answer
 
 
@@ -114,7 +110,6 @@ def create_block(resource_id: int):
 def delete_block(resource_id: int, block_id: int):
     """Remove a blocked period (imported busy time goes with its import: 409)"""
     services.delete_block(require_api_user(), resource_id, block_id)
-    db.session.commit()
     return "", 204
 
 
@@ -133,7 +128,6 @@ def create_site():
     user = require_api_user()
     data = parse_json(SiteCreate, request.get_data())
     site = services.create_site(user, **data.model_dump())
-    db.session.commit()
     return SiteOut.model_validate(site)
 
 

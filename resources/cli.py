@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.database import unit_of_work
 
 demo_cli = AppGroup("demo", help="The demo catalogue.")
 
@@ -20,11 +20,10 @@ def load(if_empty: bool) -> None:
         click.echo("The catalogue already has resources; demo not loaded.")
         return
     try:
-        summary = load_demo()
+        with unit_of_work():
+            summary = load_demo()
     except DemoFileError as exc:
-        db.session.rollback()
         raise click.ClickException(f"demo not loaded: {exc}") from exc
-    db.session.commit()
     click.echo(
         f"Demo catalogue: {summary['institutions']} institutions, {summary['sites']} sites, "
         f"{summary['resources']} resources ({summary['created']} new), {summary['users']} demo accounts."

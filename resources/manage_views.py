@@ -16,9 +16,11 @@ from sqlalchemy import select, true
 
 from accounts.models import Institution, Role
 from app import clock
+from app.database import set_rollback
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
-from app.i18n import current_language, page_text
+from app.forms import apply_errors
+from app.i18n import current_language
 from app.pagination import page_number
 from app.validation import errors_from_pydantic
 from availability.intervals import overlaps
@@ -70,12 +72,7 @@ def _schema_errors(values: dict, creating: bool) -> list[dict[str, str]]:
 
 
 def _show_errors(form: ResourceForm, errors: list[dict[str, str]]) -> None:
-    for error in errors:
-        target = form.field_for(error["field"])
-        detail = page_text(error["detail"])
-        message = detail if target is not None else f"{error['field']}: {detail}"
-        target = target or form.name
-        target.errors = [*target.errors, message]
+    apply_errors(form, InvalidInput(errors), fallback=form.name, name_unplaced=True)
 
 
 def _save(form: ResourceForm, resource: Resource | None):
@@ -90,10 +87,8 @@ def _save(form: ResourceForm, resource: Resource | None):
             saved = services.create_resource(current_user, values)
         else:
             saved = services.update_resource(current_user, resource.id, values)
-        db.session.commit()
     except InvalidInput as exc:
         # Nothing is half-saved: the whole change is rolled back and the form shows why.
-        db.session.rollback()
         _show_errors(form, exc.errors)
         return None
     return saved
@@ -174,12 +169,8 @@ def blocks(resource_id: int):
                 reason=(form.reason.data or "").strip(),
             )
             overlapping = services.bookings_during(resource, block.start_at, block.end_at)
-            db.session.commit()
         except InvalidInput as exc:
-            db.session.rollback()
-            for field, message in exc.messages.items():
-                target = {"start": form.start_date, "end": form.end_date}.get(field, form.reason)
-                target.errors = [*target.errors, page_text(message)]
+            apply_errors(form, exc, fields={"start": form.start_date, "end": form.end_date}, fallback=form.reason)
         else:
             flash(_("Blocked period added."), "success")
             if overlapping:
@@ -209,10 +200,9 @@ def delete_block(resource_id: int, block_id: int):
     try:
         services.delete_block(current_user, resource_id, block_id)
     except Conflict:
-        db.session.rollback()
+        set_rollback()
         flash(_("Imported busy time is removed with its import, not one by one."), "error")
         return redirect(url_for("manage.blocks", resource_id=resource_id))
-    db.session.commit()
     flash(_("Blocked period removed; the time is bookable again."), "success")
     return redirect(url_for("manage.blocks", resource_id=resource_id))
 

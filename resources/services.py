@@ -314,12 +314,13 @@ def create_resource(actor: User, values: dict[str, Any]) -> Resource:
 
 def update_resource(actor: User, resource_id: int, values: dict[str, Any]) -> Resource:
     resource = managed_resource(actor, resource_id)
-    _apply(resource, values, actor)
-    if "linked_to" in values:
-        _link(resource, values["linked_to"] or [])
-    resource.search_text = search_text(resource)
-    resource.updated_at = utcnow()
-    db.session.flush()
+    with db.session.begin_nested():  # a refused value leaves the resource as it was, not half-changed
+        _apply(resource, values, actor)
+        if "linked_to" in values:
+            _link(resource, values["linked_to"] or [])
+        resource.search_text = search_text(resource)
+        resource.updated_at = utcnow()
+        db.session.flush()
     return resource
 
 

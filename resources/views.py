@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app import clock
 from app.errors import InvalidInput
+from app.forms import apply_errors
 from app.i18n import current_language
 from app.pagination import page_number
 from bookings import schedule
@@ -64,9 +65,7 @@ def catalogue_helpers():
 
 def _form_errors(form: CatalogueFilterForm, exc: InvalidInput) -> None:
     fields = {"start": form.start_time, "end": form.end_time, "nights": form.nights, "date": form.date}
-    for name, message in exc.messages.items():
-        target = fields.get(name, form.date)
-        target.errors = [*target.errors, message]
+    apply_errors(form, exc, fields=fields, fallback=form.date)
 
 
 @bp.get("/")
@@ -144,7 +143,7 @@ def catalogue():
         try:
             result = services.search_resources(_viewer(), page=page, per_page=PER_PAGE, **filters)
         except InvalidInput as exc:
-            form.date.errors = [*form.date.errors, *exc.messages.values()]
+            apply_errors(form, exc, fields={}, fallback=form.date)
             status = 422
     else:
         status = 422

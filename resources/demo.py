@@ -161,9 +161,9 @@ def read_catalogue(path: Path | None = None) -> DemoCatalogue:
             )
         if entry.site is not None and entry.site not in site_keys:
             raise DemoFileError(f"{path}: resource {entry.key!r}: site: no site with key {entry.site!r}")
-        unknown = [key for key in entry.linked_to if key not in resource_keys]
-        if unknown:
-            raise DemoFileError(f"{path}: resource {entry.key!r}: linked_to: no resources with keys {unknown}")
+        missing = [key for key in entry.linked_to if key not in resource_keys]
+        if missing:
+            raise DemoFileError(f"{path}: resource {entry.key!r}: linked_to: no resources with keys {missing}")
     return DemoCatalogue(password, institutions, sites, resources, users)
 
 

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
+import notifications.models  # noqa: F401  (the outbox table belongs to the schema)
+from accounts.views import bp as accounts_views
+from accounts.views import load_user
+from app.api import register_api
+from app.cli import register_commands
+from app.database import render_item
+from app.errors import register_error_handlers as register
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.i18n import init_i18n
+from bookings.views import bp as bookings_views
+from calendars.views import bp as calendars_views
+from config import DevelopmentConfig
+from events.views import bp as events_views
+from notifications.receivers import register_notifications
+from resources.manage_views import bp as manage_views
+from resources.views import bp as resources_views
 
 
 class IdConverter(IntegerConverter):
@@ -17,8 +34,6 @@ class IdConverter(IntegerConverter):
 
 
 def create_app(config: type | None = None) -> Flask:
-    from config import DevelopmentConfig
-
     app = Flask(__name__, instance_relative_config=True, static_folder="../static", template_folder="../templates")
     app.config.from_object(config or DevelopmentConfig)
     app.url_map.converters["id"] = IdConverter
@@ -35,10 +50,6 @@ def create_app(config: type | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    import os
-
-    from app.database import render_item
-
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
@@ -54,29 +65,16 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from accounts.views import load_user
-
     login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
 
 
 def register_i18n(app: Flask) -> None:
-    from app.i18n import init_i18n
-
     init_i18n(app, babel)
 
 
 def register_blueprints(app: Flask) -> None:
-    import notifications.models  # noqa: F401  (the outbox table belongs to the schema)
-    from accounts.views import bp as accounts_views
-    from app.api import register_api
-    from bookings.event_views import bp as events_views
-    from bookings.views import bp as bookings_views
-    from calendars.views import bp as calendars_views
-    from resources.manage_views import bp as manage_views
-    from resources.views import bp as resources_views
-
     app.register_blueprint(accounts_views)
     app.register_blueprint(resources_views)
     app.register_blueprint(bookings_views)
@@ -88,20 +86,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_receivers(app: Flask) -> None:
     """Side effects subscribe to the booking signals here, in one place (bookings never import them)."""
-    from notifications.receivers import register_notifications
-
     register_notifications(app)
 
 
 def register_error_handlers(app: Flask) -> None:
-    from app.errors import register_error_handlers as register
-
     register(app)
 
 
 def register_cli(app: Flask) -> None:
-    from app.cli import register_commands
-
     register_commands(app)
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from accounts.models import Role, User
 from app.extensions import db
-from bookings.models import Booking, Event
+from bookings.models import Booking
+from events.models import Event
 from notifications.mails import (
     BOOKING_KINDS,
     EVENT_KINDS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from pydantic import ValidationError
@@ -21,7 +21,9 @@ from app.extensions import db
 from app.i18n import current_language, page_text
 from app.pagination import page_number
 from app.validation import errors_from_pydantic
+from availability.busy import bookings_during
 from availability.intervals import overlaps
+from bookings import schedule
 from calendars.imports import list_imports
 from resources import services
 from resources.forms import BlockForm, ResourceForm
@@ -105,7 +107,7 @@ def resources():
     _require_manager_role()
     q = request.args.get("q", "")[:200]
     page = page_number(request.args.get("page"))
-    result = services.search_resources(current_user, q=q or None, managed=True, page=page, per_page=PER_PAGE)
+    result = schedule.search_resources(current_user, q=q or None, managed=True, page=page, per_page=PER_PAGE)
     return render_template("manage/resources.html", result=result, q=q)
 
 
@@ -143,7 +145,6 @@ def edit_resource(resource_id: int):
 
 def _overlaps_message(resource: Resource, occurrences) -> str:
     tz = resource.timezone
-    from flask import current_app
 
     localtime = current_app.jinja_env.filters["localtime"]
     listed = "; ".join(
@@ -173,7 +174,7 @@ def blocks(resource_id: int):
                 end=datetime.combine(form.end_date.data, form.end_time.data),
                 reason=(form.reason.data or "").strip(),
             )
-            overlapping = services.bookings_during(resource, block.start_at, block.end_at)
+            overlapping = bookings_during(resource, block.start_at, block.end_at)
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()
@@ -191,7 +192,7 @@ def blocks(resource_id: int):
     manual = [b for b in upcoming if b.source == "manual"]
     # One read over all the manual blocks, shared out in Python (not one query per block).
     during = (
-        services.bookings_during(resource, min(b.start_at for b in manual), max(b.end_at for b in manual), limit=None)
+        bookings_during(resource, min(b.start_at for b in manual), max(b.end_at for b in manual), limit=None)
         if manual
         else []
     )

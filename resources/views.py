@@ -14,9 +14,13 @@ from app import clock
 from app.errors import InvalidInput
 from app.i18n import current_language
 from app.pagination import page_number
+from app.urls import base_url
+from app.zones import to_local
 from bookings import schedule
+from bookings import services as bookings
+from bookings.forms import BookingForm
 from calendars.imports import list_imports
-from calendars.zones import to_local
+from config import DEFAULT_TIMEZONE
 from resources import services
 from resources.features import feature_label
 from resources.forms import KIND_LABELS, CatalogueFilterForm, TimelineForm
@@ -105,7 +109,7 @@ def timeline_page():
     status = 200
     if not form.validate():
         status = 422
-    day = (form.date.data if status == 200 else None) or to_local(clock.now(), "Europe/Bucharest").date()
+    day = (form.date.data if status == 200 else None) or to_local(clock.now(), DEFAULT_TIMEZONE).date()
     result = schedule.timeline(
         _viewer(),
         day=day,
@@ -142,7 +146,7 @@ def catalogue():
             filters["free_from"] = datetime.combine(form.date.data, form.start_time.data)
             filters["free_to"] = datetime.combine(form.date.data, form.end_time.data)
         try:
-            result = services.search_resources(_viewer(), page=page, per_page=PER_PAGE, **filters)
+            result = schedule.search_resources(_viewer(), page=page, per_page=PER_PAGE, **filters)
         except InvalidInput as exc:
             form.date.errors = [*form.date.errors, *exc.messages.values()]
             status = 422
@@ -198,19 +202,25 @@ def detail_context(resource, week: date | None = None, day: date | None = None) 
     }
 
 
+def resource_booking_context(resource, form: BookingForm) -> dict:
+    """What the page states before confirming: the viewer's price class and whether approval is needed."""
+    context: dict = {"form": form}
+    if current_user.is_authenticated:
+        klass = bookings.requester_class(current_user, resource)
+        context["tariff_class"] = klass
+        context["rate"] = resource.tariffs.get(klass)
+        context["needs_approval"] = bookings.needs_approval(current_user, resource)
+    return context
+
+
 def _feed_url(resource) -> str | None:
     if resource.visibility != "public":
         return None
-    from calendars.views import base_url
-
     return base_url().rstrip("/") + url_for("calendars.public_feed", resource_id=resource.id)
 
 
 @bp.get("/resources/<id:resource_id>")
 def detail(resource_id: int):
-    from bookings.forms import BookingForm
-    from bookings.views import resource_booking_context
-
     resource = services.get_resource(_viewer(), resource_id)
     # A prefilled date opens the calendar on its week and day.
     asked = _date_arg(request.args.get("date"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +13,7 @@ from app.errors import Conflict, InvalidInput, PermissionDenied, error_text
 from app.extensions import db
 from app.i18n import page_text
 from app.urls import base_url
-from app.zones import to_local, to_utc
+from app.zones import to_local
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
 from bookings.models import Status
@@ -235,48 +235,6 @@ def check_in_page(booking_id: int):
         db.session.rollback()
         flash(error_text(exc), "error")
     return redirect(url_for("bookings.mine"))
-
-
-@bp.post("/resources/<id:resource_id>/authorizations")
-@login_required
-def grant_authorization_page(resource_id: int):
-    resource = catalogue.managed_resource(current_user, resource_id)
-    expires = request.form.get("expires", "")
-
-    try:
-        expires_at = (
-            to_utc(datetime.combine(date.fromisoformat(expires), time(23, 59, 59)), resource.timezone)
-            if expires
-            else None
-        )
-        catalogue.grant_authorization(
-            current_user, resource_id, email=request.form.get("email", "")[:254], expires_at=expires_at
-        )
-        db.session.commit()
-        flash(_("Authorised."), "success")
-    except InvalidInput as exc:
-        db.session.rollback()
-        unknown = exc.messages.get("email") == "no user with this email"
-        flash(_("No user has this email address.") if unknown else error_text(exc), "error")
-    except ValueError:
-        db.session.rollback()
-        flash(_("Give the expiry as a date."), "error")
-    return _back_to_authorizations(resource_id)
-
-
-def _back_to_authorizations(resource_id: int):
-    if request.form.get("back") == "manage":
-        return redirect(url_for("manage.authorisations", resource_id=resource_id))
-    return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
-
-
-@bp.post("/resources/<id:resource_id>/authorizations/<id:authorization_id>/revoke")
-@login_required
-def revoke_authorization_page(resource_id: int, authorization_id: int):
-    catalogue.revoke_authorization(current_user, resource_id, authorization_id)
-    db.session.commit()
-    flash(_("Authorisation withdrawn."), "success")
-    return _back_to_authorizations(resource_id)
 
 
 @bp.post("/resources/<id:resource_id>/waitlist")

@@ -1,4 +1,4 @@
-"""Search, catalogue and resource pages."""
+"""Search, catalogue and resource pages, and the resource's authorisations (training)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_login import current_user
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from app import clock
-from app.errors import InvalidInput
+from app.errors import InvalidInput, error_text
+from app.extensions import db
 from app.i18n import current_language
 from app.pagination import page_number
 from app.urls import base_url
-from app.zones import to_local
+from app.zones import to_local, to_utc
 from bookings import schedule
 from bookings import services as bookings
 from bookings.forms import BookingForm
@@ -229,3 +231,48 @@ def detail(resource_id: int):
     form = BookingForm(formdata=None, data=booking_prefill(resource, request.args))
     context.update(resource_booking_context(resource, form))
     return render_template("resources/detail.html", **context)
+
+
+# --- authorisations (training), from the resource page and the managers' tab ----------------------
+
+
+@bp.post("/resources/<id:resource_id>/authorizations")
+@login_required
+def grant_authorization_page(resource_id: int):
+    resource = services.managed_resource(current_user, resource_id)
+    expires = request.form.get("expires", "")
+
+    try:
+        expires_at = (
+            to_utc(datetime.combine(date.fromisoformat(expires), time(23, 59, 59)), resource.timezone)
+            if expires
+            else None
+        )
+        services.grant_authorization(
+            current_user, resource_id, email=request.form.get("email", "")[:254], expires_at=expires_at
+        )
+        db.session.commit()
+        flash(_("Authorised."), "success")
+    except InvalidInput as exc:
+        db.session.rollback()
+        unknown = exc.messages.get("email") == "no user with this email"
+        flash(_("No user has this email address.") if unknown else error_text(exc), "error")
+    except ValueError:
+        db.session.rollback()
+        flash(_("Give the expiry as a date."), "error")
+    return _back_to_authorizations(resource_id)
+
+
+def _back_to_authorizations(resource_id: int):
+    if request.form.get("back") == "manage":
+        return redirect(url_for("manage.authorisations", resource_id=resource_id))
+    return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
+
+
+@bp.post("/resources/<id:resource_id>/authorizations/<id:authorization_id>/revoke")
+@login_required
+def revoke_authorization_page(resource_id: int, authorization_id: int):
+    services.revoke_authorization(current_user, resource_id, authorization_id)
+    db.session.commit()
+    flash(_("Authorisation withdrawn."), "success")
+    return _back_to_authorizations(resource_id)

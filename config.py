@@ -9,6 +9,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
+# The alliance's zone: new resources', the statements' months, and days asked without a resource.
+DEFAULT_TIMEZONE = "Europe/Bucharest"
+
 
 def database_url(raw: str | None) -> str:
     """Default to SQLite under instance/, and route PostgreSQL through psycopg 3."""
@@ -36,9 +39,8 @@ class Config:
 
     LANGUAGES = ("ro", "en")
     BABEL_DEFAULT_LOCALE = "ro"
-    BABEL_DEFAULT_TIMEZONE = "Europe/Bucharest"
+    BABEL_DEFAULT_TIMEZONE = DEFAULT_TIMEZONE
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
-    DEFAULT_TIMEZONE = "Europe/Bucharest"
 
     API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", 24 * 30))
     # Argon2id cost; the defaults follow argon2-cffi's RFC 9106 low-memory profile.

@@ -2,7 +2,7 @@
 
 import os
 
-from app import create_app
+from app.factory import create_app
 from config import CONFIGS
 
 app = create_app(CONFIGS[os.environ.get("ATU_CONFIG", "development")])

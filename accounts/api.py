@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request, url_for
 
 from accounts import services
+from accounts.auth import require_api_user
 from accounts.schemas import (
     InstitutionList,
     InstitutionOut,
@@ -18,7 +19,6 @@ from accounts.schemas import (
     UserQuery,
     UserUpdate,
 )
-from app.api import require_api_user
 from app.apidoc import operation
 from app.errors import Unauthenticated
 from app.extensions import limiter

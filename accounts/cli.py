@@ -7,8 +7,8 @@ from flask.cli import AppGroup
 
 from accounts import services
 from accounts.models import Affiliation, Role
-from app.database import unit_of_work
 from app.errors import InvalidInput
+from app.transactions import unit_of_work
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import services
-from accounts.forms import LoginForm, LogoutForm, UserCreateForm, UserEditForm, UserFilterForm
+from accounts.forms import (
+    AFFILIATION_LABELS,
+    ROLE_LABELS,
+    LoginForm,
+    LogoutForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+)
 from accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db, limiter
 from app.forms import apply_errors
 from app.i18n import page_text
 from app.pagination import page_number
+from app.urls import is_safe_next
 
 bp = Blueprint("accounts", __name__)
 
 
 @bp.app_context_processor
 def account_labels():
-    from accounts.forms import AFFILIATION_LABELS, ROLE_LABELS
-
     return {"role_labels": ROLE_LABELS, "affiliation_labels": AFFILIATION_LABELS}
 
 
@@ -33,20 +38,6 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     # A deactivated account loses its open sessions too, not only future sign-ins.
     return user if user is not None and user.active else None
-
-
-def is_safe_next(target: str | None) -> bool:
-    """Only same-site relative paths, so the login page cannot be used as an open redirect."""
-    if not target:
-        return False
-    parts = urlsplit(target)
-    return (
-        not parts.scheme
-        and not parts.netloc
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-    )
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -36,7 +36,7 @@ Instant = Annotated[
     PlainSerializer(lambda value: value.isoformat(), return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-# A wall-clock time in the resource's zone with its offset, from `calendars.zones.isoformat_local`.
+# A wall-clock time in the resource's zone with its offset, from `app.zones.isoformat_local`.
 LocalDateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 IsoDate = Annotated[str, Field(json_schema_extra={"format": "date"})]
 # An institution (or anything with a code) answered as its code.

@@ -13,6 +13,8 @@ from flask import Flask, json, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.i18n import current_language, page_text
+
 log = logging.getLogger(__name__)
 
 
@@ -107,6 +109,26 @@ def html_error(status: int, detail: str | None = None):
     return render_template("errors/error.html", status=status, message=message, detail=detail), status
 
 
+# --- what a page says about a refused action, in the visitor's language ---------------------------
+
+
+def _raised(error: Exception) -> list[str]:
+    return list(error.messages.values()) if isinstance(error, InvalidInput) else [str(getattr(error, "detail", error))]
+
+
+def error_text(error: Exception) -> str:
+    """What a page says about a refused action: each field message of invalid input, else the detail."""
+    return " ".join(page_text(m) for m in _raised(error))
+
+
+def error_page_detail(error: Exception) -> str | None:
+    """The detail for an error page, left off when none of it is translated into the page's language:
+    the page already says what happened in that language, an English sentence would only add noise."""
+    raised = _raised(error)
+    shown = [page_text(m) for m in raised]
+    return None if shown == raised and current_language() != "en" else " ".join(shown)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
@@ -118,8 +140,6 @@ def register_error_handlers(app: Flask) -> None:
             if isinstance(error, Unauthenticated):
                 headers["WWW-Authenticate"] = 'Bearer realm="atu-facilities"'
             return body, status, headers
-        from app.i18n import error_page_detail
-
         return html_error(error.status, error_page_detail(error))
 
     @app.errorhandler(HTTPException)

@@ -9,9 +9,9 @@ from typing import Any
 from flask import flash
 from wtforms import FieldList
 
-from app.database import set_rollback
-from app.errors import InvalidInput
-from app.i18n import error_text, page_text
+from app.errors import InvalidInput, error_text
+from app.i18n import page_text
+from app.transactions import set_rollback
 
 
 def _named_field(form: Any, name: str) -> Any:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
-from flask_babel import Babel, get_locale
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from flask import Flask, abort, current_app, redirect, request, url_for
+from flask_babel import Babel, get_locale, gettext
+
+from app.urls import is_safe_next
+from app.zones import zone
+from config import DEFAULT_TIMEZONE
 
 LANG_COOKIE = "lang"
 
@@ -26,30 +32,20 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     app.add_url_rule("/language/<code>", "switch_language", switch_language)
 
     @app.template_filter("localtime")
-    def localtime(value, tz_name: str) -> str:
-        from babel.dates import format_datetime
-
-        from calendars.zones import zone
-
+    def localtime(value, tz_name: str = DEFAULT_TIMEZONE) -> str:
         return format_datetime(value, format="EEE d MMM yyyy, HH:mm", tzinfo=zone(tz_name), locale=get_locale())
 
     @app.template_filter("money")
     def money(value, currency: str = "RON") -> str:
         """An amount in the page's number format: 1.234,50 RON in Romanian, 1,234.50 RON in English."""
-        from babel.numbers import format_decimal
-
         return f"{format_decimal(value, format='#,##0.00', locale=get_locale())} {currency}"
 
     @app.context_processor
     def inject_language():
-        return {"lang": current_language(), "languages": app.config["LANGUAGES"]}
+        return {"lang": current_language(), "languages": app.config["LANGUAGES"], "default_timezone": DEFAULT_TIMEZONE}
 
 
 def switch_language(code: str):
-    from flask import abort, redirect, url_for
-
-    from accounts.views import is_safe_next
-
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     target = request.args.get("next", "")
@@ -91,25 +87,4 @@ SERVICE_MESSAGES = (
 
 def page_text(message: str) -> str:
     """A service's message in the visitor's language when the catalogue has it, else as raised."""
-    from flask_babel import gettext
-
     return gettext(message) if message else message
-
-
-def _raised(error: Exception) -> list[str]:
-    from app.errors import InvalidInput
-
-    return list(error.messages.values()) if isinstance(error, InvalidInput) else [str(getattr(error, "detail", error))]
-
-
-def error_text(error: Exception) -> str:
-    """What a page says about a refused action: each field message of invalid input, else the detail."""
-    return " ".join(page_text(m) for m in _raised(error))
-
-
-def error_page_detail(error: Exception) -> str | None:
-    """The detail for an error page, left off when none of it is translated into the page's language:
-    the page already says what happened in that language, an English sentence would only add noise."""
-    raised = _raised(error)
-    shown = [page_text(m) for m in raised]
-    return None if shown == raised and current_language() != "en" else " ".join(shown)

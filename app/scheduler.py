@@ -14,11 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import click
+from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from app import clock
-from app.database import unit_of_work, utcnow
+from app.database import utcnow
+from app.extensions import db
+from app.transactions import unit_of_work
+from bookings.tasks import expire_pending_requests, release_no_show_sessions, send_reminders, waitlist_offers
+from calendars.tasks import import_feeds
+from notifications.models import JobRun
+from notifications.tasks import purge, send_mail
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +40,6 @@ class Job:
 
 
 def jobs() -> dict[str, Job]:
-    from bookings.tasks import expire_pending_requests, release_no_show_sessions, send_reminders, waitlist_offers
-    from calendars.tasks import import_feeds
-    from notifications.tasks import purge, send_mail
-
     found = [
         Job("expire-pending", expire_pending_requests, 5, "Reject requests not decided within their deadline"),
         Job("no-shows", release_no_show_sessions, 5, "Release sessions of check-in resources nobody checked in to"),
@@ -64,11 +68,6 @@ def slot_of(job: Job, now: datetime) -> datetime:
 
 def run_scheduled(name: str, *, now: datetime, holder: str) -> str | None:
     """Run the job for the current slot unless another scheduler already claimed it; None when skipped."""
-    from sqlalchemy.exc import IntegrityError
-
-    from app.extensions import db
-    from notifications.models import JobRun
-
     job = jobs()[name]
     claim = JobRun(job=name, slot=slot_of(job, now), holder=holder)
     try:
@@ -109,8 +108,6 @@ def run_once(name: str) -> None:
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
     """Run every job on its interval until stopped; several such processes never run a job twice per slot."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduler = BlockingScheduler(timezone="UTC")
 

@@ -3,14 +3,52 @@ bounded sizes, and pydantic errors turned into our 422/400 problems."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from typing import Annotated, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from app.errors import InvalidInput, MalformedRequest, field_error
 
 M = TypeVar("M", bound=BaseModel)
+
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_when(value: Any) -> date | datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("must be an ISO 8601 date-time (or a date, for dorms) as a string")
+    try:
+        if _DATE.match(value):
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 date-time: {value!r}") from exc
+
+
+When = Annotated[
+    date | datetime,
+    PlainValidator(parse_when),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "ISO 8601 date-time; without offset = the resource's local time; a date (YYYY-MM-DD) for dorm check-in/check-out days",
+        }
+    ),
+]
 
 
 def _printable(value: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from availability.intervals import Span
@@ -135,3 +136,15 @@ def note_longest(resource: Resource, spans: Sequence[Span]) -> None:
             .where(Resource.id == resource.id, Resource.longest_booking_minutes < longest)
             .values(longest_booking_minutes=longest, updated_at=Resource.updated_at)
         )
+
+
+def bookings_during(
+    resource: Resource, start_at: datetime, end_at: datetime, *, limit: int | None = 200
+) -> list[Occurrence]:
+    """Active occurrences of `resource` overlapping [start_at, end_at), with their bookings: what a new
+    block affects. A block does not cancel anything by itself; the manager is told who is affected."""
+    ids = [h.occurrence_id for h in held_between([resource.id], start_at, end_at).get(resource.id, [])][:limit]
+    if not ids:
+        return []
+    query = select(Occurrence).where(Occurrence.id.in_(ids)).options(selectinload(Occurrence.booking))
+    return sorted(db.session.scalars(query), key=lambda o: (o.start_at, o.id))

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from app.zones import to_local
 from availability.intervals import Span, overlaps, saturated, units_free, widen
-from calendars.zones import to_local
 from resources.hours import closed_spans
 
 # The order in which rules are asked; the first that refuses a span names its reason.

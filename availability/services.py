@@ -20,6 +20,7 @@ from sqlalchemy import select
 from accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db
+from app.zones import to_local, to_utc, zone
 from availability.busy import read_busy
 from availability.intervals import Span
 from availability.rules import (
@@ -33,7 +34,6 @@ from availability.rules import (
     pieces,
 )
 from bookings.models import Booking, Occurrence
-from calendars.zones import to_local, to_utc, zone
 from resources.models import Resource
 
 MAX_WINDOW = timedelta(days=62)

@@ -25,8 +25,8 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from bookings.models import Booking, Occurrence  # noqa: E402
 from calendars import services as calendars  # noqa: E402
 from config import TestingConfig  # noqa: E402

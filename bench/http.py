@@ -55,8 +55,8 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from accounts import services as accounts  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
-from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from availability.intervals import Span  # noqa: E402
 from availability.rules import BusyTime, asker_for, check_span  # noqa: E402
 from bookings.models import Booking, Occurrence  # noqa: E402

@@ -60,16 +60,17 @@ from sqlalchemy import delete, event, func, insert, select, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from availability.intervals import Span  # noqa: E402
 from availability.rules import BusyTime, asker_for, check_span  # noqa: E402
 from bookings.models import AuditEntry, Booking, Occurrence  # noqa: E402
+from bookings.schedule import search_resources  # noqa: E402
 from bookings.services import BookingConflict, create_booking  # noqa: E402
-from config import TestingConfig, database_url  # noqa: E402
+from config import DEFAULT_TIMEZONE, TestingConfig, database_url  # noqa: E402
 from resources.demo import load_demo  # noqa: E402
 from resources.models import Resource  # noqa: E402
-from resources.services import get_resource, search_resources  # noqa: E402
+from resources.services import get_resource  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCH_DIR / ".work"
@@ -94,7 +95,7 @@ CANCELLED_EVERY = 20  # one seeded booking in 20 is cancelled (inactive occurren
 SEED = 20261102
 CHUNK = 50_000
 
-LOCAL_TZ = ZoneInfo("Europe/Bucharest")
+LOCAL_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 NOW: datetime = TestingConfig.CLOCK_NOW  # type: ignore[attr-defined]
 # The time rules alone (notice, window, hours): a calendar with nothing in it.
 NOTHING_BUSY = BusyTime(NOW, NOW, {}, {}, {})
@@ -253,7 +254,7 @@ def plan_creates() -> CreatePlan:
             start = local_start.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
             end = local_end.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
             for resource in resources:
-                if resource.timezone != "Europe/Bucharest":
+                if resource.timezone != DEFAULT_TIMEZONE:
                     continue
                 if check_span(resource, Span(start, end), NOTHING_BUSY, asker_for(resource, None), NOW) is not None:
                     continue

@@ -6,17 +6,15 @@ from datetime import datetime, time
 
 from flask import Blueprint, request, url_for
 
+from accounts.auth import current_api_user, require_api_user
 from app import clock
-from app.api import current_api_user, require_api_user
 from app.apidoc import operation
 from app.errors import InvalidInput
-from app.validation import parse_json
+from app.validation import parse_json, parse_when
+from app.zones import isoformat_local, to_utc
 from availability import services as engine
-from bookings import services
+from bookings import services, waitlist
 from bookings.schemas import (
-    AuthorizationCreate,
-    AuthorizationList,
-    AuthorizationOut,
     Availability,
     AvailabilityQuery,
     BookingConflictProblem,
@@ -30,14 +28,6 @@ from bookings.schemas import (
     CheckIn,
     ClashOut,
     Decision,
-    EventChange,
-    EventConflictProblem,
-    EventCreate,
-    EventList,
-    EventOut,
-    EventPatch,
-    EventPreview,
-    EventsQuery,
     IdempotencyHeader,
     OccurrenceQuery,
     Statement,
@@ -47,8 +37,8 @@ from bookings.schemas import (
     WaitlistJoin,
     WaitlistList,
 )
-from bookings.schemas import _date_or_datetime as parse_when
-from calendars.zones import isoformat_local, to_utc
+from bookings.statements import statement
+from config import DEFAULT_TIMEZONE
 from resources import services as catalogue
 
 bp = Blueprint("bookings_api", __name__)
@@ -108,7 +98,7 @@ def list_bookings():
     """My bookings (managers and admins also see their resources' bookings)"""
     user = require_api_user()
     mine = request.args.get("mine", "") in {"1", "true", "yes"}
-    tz = "Europe/Bucharest"
+    tz = DEFAULT_TIMEZONE
     bookings = services.list_bookings(
         user,
         mine=mine,
@@ -206,46 +196,10 @@ def availability(resource_id: int):
     }
 
 
-@bp.get("/resources/<id:resource_id>/authorizations")
-@operation(AuthorizationList, errors=(403, 404), auth=True)
-def list_authorizations(resource_id: int):
-    """Who is authorised (trained) for the resource"""
-    grants = catalogue.list_authorizations(require_api_user(), resource_id)
-    return AuthorizationList(items=[AuthorizationOut.of(g) for g in grants])
-
-
-@bp.post("/resources/<id:resource_id>/authorizations")
-@operation(AuthorizationOut, status=201, body=AuthorizationCreate, errors=(403, 404), auth=True)
-def grant_authorization(resource_id: int):
-    """Authorise a user, optionally until an expiry"""
-    user = require_api_user()
-    data = parse_json(AuthorizationCreate, request.get_data())
-    resource = catalogue.get_resource(user, resource_id)
-    expires_at = None
-    if data.expires is not None:
-        value = data.expires if isinstance(data.expires, datetime) else datetime.combine(data.expires, time(23, 59, 59))
-        try:
-            expires_at = to_utc(value, resource.timezone)
-        except ValueError as exc:
-            raise InvalidInput({"expires": str(exc)}) from exc
-    grant = catalogue.grant_authorization(user, resource_id, email=data.email, expires_at=expires_at)
-    return AuthorizationOut.of(grant)
-
-
-@bp.delete("/resources/<id:resource_id>/authorizations/<id:authorization_id>")
-@operation(status=204, errors=(403, 404), auth=True)
-def revoke_authorization(resource_id: int, authorization_id: int):
-    """Withdraw an authorisation"""
-    catalogue.revoke_authorization(require_api_user(), resource_id, authorization_id)
-    return "", 204
-
-
 @bp.get("/statements")
 @operation(Statement, query=StatementQuery, errors=(403,), auth=True)
 def get_statement():
     """Monthly settlement per pair of universities: bookings, hours, nights, amounts (managers, admins)"""
-    from bookings.statements import statement
-
     month = request.args.get("month", "")[:7]
     rows = statement(require_api_user(), month)
     return Statement(month=month, items=[StatementRow.model_validate(r) for r in rows])
@@ -264,11 +218,9 @@ def check_in(booking_id: int):
 @operation(WaitlistEntry, status=201, body=WaitlistJoin, errors=(403, 404), auth=True)
 def join_waitlist():
     """Wait for a taken slot: when it frees, a two-hour hold is offered by mail"""
-    from bookings.waitlist import join_waitlist as join
-
     user = require_api_user()
     data = parse_json(WaitlistJoin, request.get_data())
-    entry = join(user, **data.model_dump(), now=clock.now())
+    entry = waitlist.join_waitlist(user, **data.model_dump(), now=clock.now())
     return WaitlistEntry.of(entry)
 
 
@@ -276,18 +228,14 @@ def join_waitlist():
 @operation(WaitlistList, auth=True)
 def list_waitlist():
     """My waitlist entries"""
-    from bookings.waitlist import list_waitlist as entries
-
-    return WaitlistList(items=[WaitlistEntry.of(e) for e in entries(require_api_user())])
+    return WaitlistList(items=[WaitlistEntry.of(e) for e in waitlist.list_waitlist(require_api_user())])
 
 
 @bp.delete("/waitlist/<id:entry_id>")
 @operation(status=204, errors=(404,), auth=True)
 def leave_waitlist(entry_id: int):
     """Leave the waitlist"""
-    from bookings.waitlist import leave_waitlist as leave
-
-    leave(require_api_user(), entry_id)
+    waitlist.leave_waitlist(require_api_user(), entry_id)
     return "", 204
 
 
@@ -295,109 +243,5 @@ def leave_waitlist(entry_id: int):
 @operation(BookingOut, errors=(403, 404), problems={409: BookingConflictProblem}, auth=True)
 def accept_hold(booking_id: int):
     """Accept a hold offered from the waitlist"""
-    from bookings.waitlist import accept_hold as accept
-
-    booking = accept(require_api_user(), booking_id, now=clock.now())
+    booking = waitlist.accept_hold(require_api_user(), booking_id, now=clock.now())
     return BookingOut.of(booking)
-
-
-def _items(raw) -> list:
-    from bookings.events import Item
-
-    return [Item(**item.model_dump()) for item in raw]
-
-
-@bp.get("/events")
-@operation(EventList, query=EventsQuery)
-def list_events():
-    """Events that have not ended (public ones for everyone, alliance ones for members); mine=1: those I organise"""
-    from bookings.events import list_events as events
-
-    viewer = current_api_user()
-    mine = request.args.get("mine") in ("1", "true")
-    return EventList(items=[EventOut.of(e, viewer) for e in events(viewer, now=clock.now(), mine=mine)])
-
-
-@bp.post("/events")
-@operation(
-    EventOut,
-    status=201,
-    body=EventCreate,
-    errors=(403, 404),
-    problems={409: EventConflictProblem},
-    auth=True,
-    also={200: EventPreview},
-)
-def create_event():
-    """Book a set of resources across universities as one event: all or nothing (dry_run previews, 200)
-
-    A 409 lists each failing item (index) with its clashes and suggestions."""
-    from bookings.events import Preview
-    from bookings.events import create_event as create
-
-    user = require_api_user()
-    data = parse_json(EventCreate, request.get_data())
-    result = create(
-        user,
-        title=data.title,
-        description=data.description,
-        visibility=data.visibility,
-        organisers=data.organisers,
-        dry_run=data.dry_run,
-        items=_items(data.items),
-        now=clock.now(),
-    )
-    if isinstance(result, Preview):
-        return EventPreview.model_validate({"dry_run": True, "items": result.items}), 200
-    return EventOut.of(result, user)
-
-
-@bp.get("/events/<id:event_id>")
-@operation(EventOut, errors=(404,))
-def get_event(event_id: int):
-    """An event: organisers see each item as a booking, others the programme (where and when)"""
-    from bookings.events import get_event as get
-
-    viewer = current_api_user()
-    return EventOut.of(get(viewer, event_id), viewer)
-
-
-@bp.patch("/events/<id:event_id>")
-@operation(EventChange, body=EventPatch, errors=(403, 404), problems={409: EventConflictProblem}, auth=True)
-def change_event(event_id: int):
-    """Change an event as one all-or-nothing step (dry_run previews)
-
-    Remove items (booking ids), move the rest by shift_days whole days, add items, change title, description,
-    visibility or co-organisers. Requesters, managers and co-organisers are told."""
-    from bookings.events import Preview
-    from bookings.events import change_event as change
-
-    user = require_api_user()
-    data = parse_json(EventPatch, request.get_data())
-    result = change(
-        user,
-        event_id,
-        now=clock.now(),
-        title=data.title,
-        description=data.description,
-        visibility=data.visibility,
-        organisers=data.organisers,
-        add=_items(data.add),
-        remove=data.remove,
-        shift_days=data.shift_days,
-        dry_run=data.dry_run,
-    )
-    if isinstance(result, Preview):
-        return EventChange(EventPreview.model_validate({"dry_run": True, "items": result.items}))
-    return EventChange(EventOut.of(result, user))
-
-
-@bp.delete("/events/<id:event_id>")
-@operation(EventOut, errors=(403, 404, 409), auth=True)
-def cancel_event(event_id: int):
-    """Cancel every item of the event at once"""
-    from bookings.events import cancel_event as cancel
-
-    user = require_api_user()
-    event = cancel(user, event_id, now=clock.now())
-    return EventOut.of(event, user)

@@ -1,10 +1,14 @@
-"""Bookings, their occurrences (one row per session or stay), and the audit trail."""
+"""Bookings, their occurrences (one row per session or stay), and the audit trail.
+
+A booking may belong to a joint event (`events.models.Event`); the relationship is named by string, so
+bookings never import the events package that builds on them."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +29,9 @@ from app.database import UTCDateTime, utcnow
 from app.extensions import db
 from resources.models import Resource
 
+if TYPE_CHECKING:
+    from events.models import Event
+
 
 class Status(enum.StrEnum):
     PENDING = "pending"
@@ -35,41 +42,6 @@ class Status(enum.StrEnum):
 
 # Statuses whose occurrences hold their units: a pending request holds its slot until decided.
 HOLDING = (Status.PENDING.value, Status.CONFIRMED.value)
-
-
-class Event(db.Model):
-    """A joint event: a set of bookings across resources and universities, booked all or nothing."""
-
-    __tablename__ = "events"
-    __table_args__ = (
-        CheckConstraint("visibility IN ('public', 'alliance')", name="visibility"),
-        CheckConstraint("status IN ('active', 'cancelled')", name="status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    visibility: Mapped[str] = mapped_column(String(20), default="alliance")
-    status: Mapped[str] = mapped_column(String(20), default="active")
-    organiser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    organiser: Mapped[User] = relationship(lazy="joined")
-    co_organisers: Mapped[list[User]] = relationship(secondary="event_organisers", order_by="User.id")
-    bookings: Mapped[list[Booking]] = relationship(back_populates="event", order_by="Booking.id")
-
-    def organisers(self) -> list[User]:
-        return [self.organiser, *[u for u in self.co_organisers if u.id != self.organiser_id]]
-
-
-class EventOrganiser(db.Model):
-    """Co-organisers: people besides the organiser who may change the event."""
-
-    __tablename__ = "event_organisers"
-
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class Booking(db.Model):
@@ -174,6 +146,7 @@ class WaitlistEntry(db.Model):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     units: Mapped[int] = mapped_column(Integer, default=1)
+
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="waiting")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

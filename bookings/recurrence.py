@@ -13,7 +13,7 @@ from itertools import islice
 
 from dateutil.rrule import rrulestr
 
-from calendars.zones import NonexistentLocalTime, to_utc
+from app.zones import NonexistentLocalTime, to_utc, zone
 
 MAX_OCCURRENCES = 520
 ALLOWED_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY"}
@@ -63,8 +63,6 @@ def _until_local(value: str, tz_name: str) -> datetime:
     except ValueError as exc:
         raise RecurrenceError(f"UNTIL is not a real date: {value}") from exc
     if zulu:
-        from calendars.zones import zone
-
         return moment.replace(tzinfo=UTC).astimezone(zone(tz_name)).replace(tzinfo=None)
     return moment
 

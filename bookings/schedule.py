@@ -14,18 +14,20 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from accounts.models import User
+from app import clock
 from app.errors import InvalidInput
 from app.extensions import db
+from app.pagination import Page
+from app.zones import to_local, to_utc
 from availability import rules
 from availability.busy import read_busy
 from availability.intervals import Span, overlaps, saturated
 from availability.rules import BusyTime, asker_for
 from availability.services import free_among
 from availability.services import next_free_slots as engine_next_free_slots
-from calendars.zones import to_local, to_utc
 from resources.hours import closed_spans, day_intervals, wall_clock_utc
 from resources.models import Kind, Resource
-from resources.services import can_manage, catalogue_query, get_resource
+from resources.services import can_manage, catalogue_query, get_resource, managed_clause
 
 BUSY_KINDS = ("own", "booking", "linked", "block", "imported")
 TIMELINE_HOURS = (7, 22)
@@ -442,3 +444,63 @@ def next_free_slots(
     return engine_next_free_slots(
         viewer, resources, spans, now=now, step=step, horizon=horizon, whole_days=nights, limit=limit
     )
+
+
+# --- the catalogue: filters, and optionally free for a span in each resource's zone ---------------
+
+SearchResult = Page[Resource]
+
+
+def search_resources(
+    viewer: User | None,
+    *,
+    kind: str | None = None,
+    institution: str | None = None,
+    q: str | None = None,
+    min_capacity: int | None = None,
+    feature: str | None = None,
+    free_from: datetime | None = None,
+    free_to: datetime | None = None,
+    managed: bool = False,
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchResult:
+    query = catalogue_query(
+        viewer,
+        kind=kind,
+        institutions=[institution] if institution else None,
+        q=q,
+        min_capacity=min_capacity,
+        feature=feature,
+    )
+    if managed:
+        query = query.where(managed_clause(viewer))
+
+    if free_from is not None or free_to is not None:
+        if free_from is None or free_to is None:
+            raise InvalidInput({"free_from" if free_from is None else "free_to": "give both free_from and free_to"})
+        # Availability depends on each resource's zone and rules, so it is decided per candidate.
+        candidates = list(db.session.scalars(query))
+        free = filter_free(viewer, candidates, free_from, free_to)
+        start = (page - 1) * per_page
+        return SearchResult(free[start : start + per_page], len(free), page, per_page)
+
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return SearchResult(items, total, page, per_page)
+
+
+def filter_free(
+    viewer: User | None, resources: list[Resource], start: datetime, end: datetime, *, now: datetime | None = None
+) -> list[Resource]:
+    """Resources the viewer could book for all of [start, end) (naive times are each resource's local time)."""
+    spans: dict[int, Span] = {}
+    for resource in resources:
+        try:
+            span_start, span_end = to_utc(start, resource.timezone), to_utc(end, resource.timezone)
+        except ValueError as exc:
+            raise InvalidInput({"free_from": str(exc)}) from exc
+        if span_end <= span_start:
+            raise InvalidInput({"free_to": "must be after free_from"})
+        spans[resource.id] = Span(span_start, span_end)
+    return free_among(resources, spans, requester=viewer, now=now or clock.now())

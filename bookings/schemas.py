@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.apidoc import CodeOf, Instant, IsoDate, Items, LocalDateTime, Out, Problem
-from app.validation import StrictInput, text
+from app.validation import Id, StrictInput, When, text
+from app.zones import isoformat_local, to_local
 from availability.rules import Clash
 from bookings.models import Booking, Occurrence
-from calendars.zones import isoformat_local, to_local
-
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _date_or_datetime(value: Any) -> date | datetime:
-    if not isinstance(value, str) or len(value) > 40:
-        raise ValueError("must be an ISO 8601 date-time (or a date, for dorms) as a string")
-    try:
-        if _DATE.match(value):
-            return date.fromisoformat(value)
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"not an ISO 8601 date-time: {value!r}") from exc
-
-
-When = Annotated[
-    date | datetime,
-    PlainValidator(_date_or_datetime),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "description": "ISO 8601 date-time; without offset = the resource's local time; a date (YYYY-MM-DD) for dorm check-in/check-out days",
-        }
-    ),
-]
+from config import DEFAULT_TIMEZONE
 
 
 class BookingCreate(StrictInput):
@@ -62,11 +35,6 @@ class BookingUpdate(StrictInput):
 
 class Decision(StrictInput):
     reason: text(1000) = ""  # type: ignore[valid-type]
-
-
-class AuthorizationCreate(StrictInput):
-    email: text(254, 3)  # type: ignore[valid-type]
-    expires: When | None = None
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -234,24 +202,6 @@ class BookingConflictProblem(Problem):
     suggestions: Suggestions | None = None
 
 
-class EventItemConflict(BaseModel):
-    """One event item that cannot be booked: the problem's other members as a booking's 409 has them."""
-
-    model_config = ConfigDict(extra="allow")
-
-    index: int | None = Field(None, description="the item's place in the request (new items)")
-    booking_id: int | None = Field(None, description="the item's booking (existing items)")
-    resource_id: int
-    conflicts: list[ClashOut] | None = None
-    suggestions: Suggestions | None = None
-
-
-class EventConflictProblem(Problem):
-    """A 409 of an event: each item that cannot be booked with its clashes; nothing was booked or changed."""
-
-    items: list[EventItemConflict] | None = None
-
-
 # The time rules' reasons (duration rules belong to a booking, not to time).
 BusyReason = Literal["past", "notice", "too_far", "closed", "blocked", "imported", "linked", "overlap"]
 
@@ -281,8 +231,9 @@ class BookingQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     mine: Flag | None = None
+
     resource_id: Id | None = None
-    from_: str | None = Field(None, alias="from", description="ISO 8601; without offset Europe/Bucharest time")
+    from_: str | None = Field(None, alias="from", description=f"ISO 8601; without offset {DEFAULT_TIMEZONE} time")
     to: str | None = None
     status: StatusName | None = Field(None, description="any other value lists every status")
 
@@ -298,21 +249,6 @@ class OccurrenceQuery(BaseModel):
 
 class IdempotencyHeader(BaseModel):
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(None, alias="Idempotency-Key")
-
-
-class AuthorizationOut(Out):
-    id: int
-    resource_id: int
-    email: str
-    expires: Instant | None
-
-    @classmethod
-    def of(cls, grant: Any) -> AuthorizationOut:
-        return cls(id=grant.id, resource_id=grant.resource_id, email=grant.user.email, expires=grant.expires_at)
-
-
-class AuthorizationList(Items[AuthorizationOut]):
-    pass
 
 
 class StatementRow(Out):
@@ -375,139 +311,3 @@ class WaitlistEntry(Out):
 
 class WaitlistList(Items[WaitlistEntry]):
     pass
-
-
-class EventItemIn(StrictInput):
-    resource_id: Id
-    start: When
-    end: When
-    units: Annotated[int, Field(ge=1, le=10_000)] = 1
-    recurrence: text(500) | None = None  # type: ignore[valid-type]
-    title: text(200) | None = None  # type: ignore[valid-type]
-
-
-Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
-
-
-class EventCreate(StrictInput):
-    title: text(200, 1)  # type: ignore[valid-type]
-    description: text(5000) = ""  # type: ignore[valid-type]
-    visibility: Literal["public", "alliance"] = "alliance"
-    organisers: Annotated[list[Email], Field(max_length=20)] = []
-    dry_run: bool = False
-    items: Annotated[list[EventItemIn], Field(min_length=1, max_length=100)]
-
-
-class EventPatch(StrictInput):
-    title: text(200, 1) | None = None  # type: ignore[valid-type]
-    description: text(5000) | None = None  # type: ignore[valid-type]
-    visibility: Literal["public", "alliance"] | None = None
-    organisers: Annotated[list[Email], Field(max_length=20)] | None = None
-    add: Annotated[list[EventItemIn], Field(max_length=100)] = []
-    remove: Annotated[list[Id], Field(max_length=100)] = []
-    shift_days: Annotated[int, Field(ge=-366, le=366)] = 0
-    dry_run: bool = False
-
-
-class EventItemPublic(Out):
-    """What anyone who may see the event sees of an item: where and when, not who pays."""
-
-    id: int
-    resource_id: int
-    resource_name: str
-    kind: str
-    institution: CodeOf
-    location: str | None
-    title: str
-    status: StatusName
-    start: LocalDateTime
-    end: LocalDateTime
-    occurrences: list[OccurrenceOut]
-
-    @classmethod
-    def of(cls, booking: Booking) -> EventItemPublic:
-        resource = booking.resource
-        tz = resource.timezone
-        active = [o for o in booking.occurrences if o.active] or booking.occurrences
-        site = resource.site
-        return cls(
-            id=booking.id,
-            resource_id=resource.id,
-            resource_name=resource.name,
-            kind=resource.kind,
-            institution=resource.institution,
-            location=", ".join(p for p in (site.name if site else "", site.address if site else "") if p) or None,
-            title=booking.title,
-            status=booking.status,
-            start=isoformat_local(active[0].start_at, tz),
-            end=isoformat_local(active[-1].end_at, tz),
-            occurrences=[OccurrenceOut.of(o, tz) for o in booking.occurrences],
-        )
-
-
-class EventOut(Out):
-    """Organisers (and admins) see each item as a booking; everyone else sees the programme."""
-
-    id: int
-    title: str
-    description: str
-    visibility: Literal["public", "alliance"]
-    status: str
-    organisers: list[str]
-    first_day: IsoDate | None
-    last_day: IsoDate | None
-    items: list[BookingOut | EventItemPublic]
-    public_feed: str | None = None
-
-    @classmethod
-    def of(cls, event: Any, viewer: Any = None) -> EventOut:
-        from bookings.events import event_dates, is_organiser
-
-        organiser = is_organiser(viewer, event)
-        dates = event_dates(event)
-        values: dict[str, Any] = {
-            "id": event.id,
-            "title": event.title,
-            "description": event.description,
-            "visibility": event.visibility,
-            "status": event.status,
-            "organisers": [u.email for u in event.organisers()] if viewer is not None else [],
-            "first_day": dates[0].isoformat() if dates else None,
-            "last_day": dates[1].isoformat() if dates else None,
-            "items": [BookingOut.of(b) if organiser else EventItemPublic.of(b) for b in event.bookings],
-        }
-        if event.visibility == "public":
-            values["public_feed"] = f"/calendars/events/{event.id}.ics"
-        return cls.model_validate(values)
-
-
-class EventList(Items[EventOut]):
-    pass
-
-
-class PreviewItem(Out):
-    index: int | None = Field(None, description="the item's place in the request (new items)")
-    booking_id: int | None = Field(None, description="the item's booking (existing items)")
-    resource_id: int
-    title: str
-    status: str
-    price: float
-    currency: str
-    start: LocalDateTime | None
-    end: LocalDateTime | None
-    occurrences: int
-
-
-class EventPreview(Out):
-    """What a dry run would book or change; nothing is stored."""
-
-    dry_run: Literal[True]
-    items: list[PreviewItem]
-
-
-class EventChange(RootModel[EventOut | EventPreview]):
-    pass
-
-
-class EventsQuery(BaseModel):
-    mine: str | None = Field(None, description="1 or true: only the events I organise, past ones included")

@@ -17,6 +17,7 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from app.zones import to_local, to_utc
 from availability.busy import lock_resources, note_longest
 from availability.intervals import Span
 from availability.rules import Clash
@@ -24,7 +25,7 @@ from availability.services import find_clashes, free_among, nearest_slots
 from bookings import signals
 from bookings.models import HOLDING, AuditEntry, Booking, Occurrence, Status
 from bookings.recurrence import RecurrenceError, expand
-from calendars.zones import to_local, to_utc
+from bookings.schemas import clash_json, suggestions_json
 from resources.models import Approval, Kind, Resource
 from resources.services import can_manage, get_resource, is_authorized, visibility_clause
 
@@ -50,8 +51,6 @@ class BookingConflict(Conflict):
         )
 
     def problem_fields(self) -> dict[str, Any]:
-        from bookings.schemas import clash_json, suggestions_json
-
         tz = self.resource.timezone
         fields: dict[str, Any] = {"conflicts": [clash_json(c, tz) for c in self.clashes]}
         if self.suggestions:
@@ -147,17 +146,17 @@ def plan_spans(
 # --- create ------------------------------------------------------------------------------------
 
 
-def _audit(booking: Booking, actor: User | None, action: str, **details: Any) -> None:
+def audit(booking: Booking, actor: User | None, action: str, **details: Any) -> None:
     db.session.add(
         AuditEntry(booking=booking, actor_id=actor.id if actor else None, action=action, details=details, at=utcnow())
     )
 
 
-def _new_uid() -> str:
+def new_uid() -> str:
     return f"{secrets.token_hex(16)}@atu-facilities"
 
 
-def _check_access(requester: User, resource: Resource, now: datetime) -> None:
+def check_access(requester: User, resource: Resource, now: datetime) -> None:
     if (
         not resource.allow_partners
         and requester_class(requester, resource) == "partner"
@@ -185,7 +184,7 @@ def create_booking(
 ) -> tuple[Booking, list[Clash]]:
     """Book, or raise BookingConflict naming every clash; returns the booking and any skipped clashes."""
     resource = get_resource(requester, resource_id)
-    _check_access(requester, resource, now)
+    check_access(requester, resource, now)
     plan = plan_spans(resource, start, end, units, recurrence)
 
     lock_resources([resource.id])
@@ -229,20 +228,20 @@ def create_booking(
             units=units,
             exclusive=resource.units == 1,
             active=True,
-            uid=_new_uid(),
+            uid=new_uid(),
         )
         for s in free
     ]
     savepoint = db.session.begin_nested()
     db.session.add(booking)
     note_longest(resource, free)
-    _audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
-    _flush_or_conflict(resource, free, savepoint)
+    audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
+    flush_or_conflict(resource, free, savepoint)
     signals.booking_created.send(booking, now=now, actor=requester)
     return booking, clashes
 
 
-def _flush_or_conflict(resource: Resource, spans: Sequence[Span], savepoint: SessionTransaction) -> None:
+def flush_or_conflict(resource: Resource, spans: Sequence[Span], savepoint: SessionTransaction) -> None:
     """Flush the write begun with `savepoint` and release it. The PostgreSQL exclusion constraint firing
     means a double booking was stopped: only the savepoint is rolled back, so the caller's transaction
     stays usable (a page can still render the conflict) and the request's own rollback does the rest."""
@@ -364,7 +363,7 @@ def cancel_loaded(
     _refresh_status(booking)
     booking.updated_at = utcnow()
     scope = "all" if occurrence_id is None else ("following" if following else "one")
-    _audit(booking, actor, "cancelled", scope=scope, occurrences=[o.id for o in targets])
+    audit(booking, actor, "cancelled", scope=scope, occurrences=[o.id for o in targets])
     db.session.flush()
     signals.booking_cancelled.send(booking, now=now, actor=actor, occurrences=targets)
     return booking
@@ -398,7 +397,7 @@ def update_booking(
         signals.booking_rescheduled.send(booking, now=now, actor=actor, change=moved["moved"])
     if changes:
         booking.updated_at = utcnow()
-        _audit(booking, actor, "updated", **changes)
+        audit(booking, actor, "updated", **changes)
     db.session.flush()
     return booking
 
@@ -437,7 +436,7 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     note_longest(resource, [span])
     if len(booking.occurrences) == 1:
         booking.price_amount = price_of(resource, booking.requester_class, [span], booking.units, plan.nights)
-    _flush_or_conflict(resource, [span], savepoint)
+    flush_or_conflict(resource, [span], savepoint)
     return {"moved": {"occurrence": target.id, "from": before, "to": [span.start.isoformat(), span.end.isoformat()]}}
 
 
@@ -482,7 +481,7 @@ def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str =
         if not approve and occurrence.active:
             occurrence.active = False
             occurrence.cancelled_at = now
-    _audit(booking, actor, "approved" if approve else "rejected", reason=reason)
+    audit(booking, actor, "approved" if approve else "rejected", reason=reason)
     db.session.flush()
     (signals.booking_confirmed if approve else signals.booking_rejected).send(booking, now=now, actor=actor)
     return booking
@@ -504,7 +503,7 @@ def check_in(actor: User, booking_id: int, *, occurrence_id: int | None, now: da
         raise Conflict("Check-in opens 15 minutes before the session and closes when it ends.")
     if current.checked_in_at is None:
         current.checked_in_at = now
-        _audit(booking, actor, "checked_in", occurrence=current.id)
+        audit(booking, actor, "checked_in", occurrence=current.id)
     db.session.flush()
     return current
 
@@ -534,7 +533,7 @@ def release_no_shows(*, now: datetime) -> list[Occurrence]:
         occurrence.sequence += 1
         _refresh_status(booking)
         booking.updated_at = utcnow()
-        _audit(booking, None, "no_show", occurrence=occurrence.id)
+        audit(booking, None, "no_show", occurrence=occurrence.id)
         db.session.flush()
         signals.booking_released.send(booking, now=now, actor=None, occurrence=occurrence)
         released.append(occurrence)
@@ -560,7 +559,7 @@ def expire_pending(*, now: datetime) -> list[Booking]:
             if occurrence.active:
                 occurrence.active = False
                 occurrence.cancelled_at = now
-        _audit(booking, None, "expired", deadline_hours=booking.resource.approval_deadline_hours)
+        audit(booking, None, "expired", deadline_hours=booking.resource.approval_deadline_hours)
         db.session.flush()
         signals.booking_rejected.send(booking, now=now, actor=None, expired=True)
         expired.append(booking)

@@ -1,9 +1,9 @@
-"""What happened to bookings and events, announced for whoever cares (mail, later webhooks).
+"""What happened to bookings, announced for whoever cares (mail, later webhooks).
 
 The booking code sends these after the change is flushed and knows nothing of its subscribers: the
 dependency points one way, from `notifications` (and any other side effect) to `bookings`.
 
-Every signal's sender is the booking (or the event) as it is right after the change, and every one
+Every signal's sender is the booking as it is right after the change, and every one
 carries `now` (the business clock) and `actor` (the user who made the change, or None for a job).
 Receivers run synchronously, inside the transaction of the change: they should only write rows
 through `db.session` (an outbox, a delivery queue), never talk to the network. What they write is
@@ -55,9 +55,3 @@ waitlist_lapsed = _signals.signal(
     "waitlist-lapsed",
     doc="A hold was not accepted in time and is rejected; it was never the requester's booking.",
 )
-event_created = _signals.signal("event-created", doc="A joint event was made with all its items.")
-event_changed = _signals.signal(
-    "event-changed",
-    doc="An event's items or details changed; `changes` lists readable lines (items removed, moved, added).",
-)
-event_cancelled = _signals.signal("event-cancelled", doc="An event and all its items were cancelled.")

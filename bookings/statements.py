@@ -15,11 +15,12 @@ from sqlalchemy.orm import aliased, selectinload
 from accounts.models import Institution, Role, User
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
+from app.zones import to_local, to_utc
 from bookings.models import Booking, Occurrence, Status
-from calendars.zones import to_local, to_utc
+from config import DEFAULT_TIMEZONE
 from resources.models import Kind, Resource
 
-ZONE = "Europe/Bucharest"  # the alliance settles by Timișoara's calendar month
+ZONE = DEFAULT_TIMEZONE  # the alliance settles by Timișoara's calendar month
 
 
 @dataclass

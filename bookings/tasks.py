@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app import clock
 from bookings.services import expire_pending, release_no_shows, remind_upcoming
+from bookings.waitlist import offer_freed_slots
 
 
 def expire_pending_requests() -> str:
@@ -20,7 +21,5 @@ def send_reminders() -> str:
 
 
 def waitlist_offers() -> str:
-    from bookings.waitlist import offer_freed_slots
-
     offered, lapsed = offer_freed_slots(now=clock.now())
     return f"{offered} hold(s) offered, {lapsed} lapsed"

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import clock
-from app.database import set_rollback
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.forms import apply_errors, flash_error
-from app.i18n import error_text
+from app.transactions import set_rollback
+from app.urls import base_url
+from app.zones import to_local
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
 from bookings.models import Status
-from bookings.waitlist import list_waitlist
-from calendars.zones import to_local
+from bookings.statements import statement, statement_csv
+from bookings.waitlist import accept_hold, join_waitlist, leave_waitlist, list_waitlist
+from calendars import services as calendars
+from calendars.schemas import FeedOut
 from resources import services as catalogue
 from resources.models import Kind
+from resources.views import detail_context, resource_booking_context
 
 bp = Blueprint("bookings", __name__)
 
@@ -55,17 +59,6 @@ def _booking_values(form: BookingForm, is_dorm: bool) -> dict:
     if end <= start:  # a session past midnight ends the next day
         end += timedelta(days=1)
     return {"start": start, "end": end}
-
-
-def resource_booking_context(resource, form: BookingForm) -> dict:
-    """What the page states before confirming: the viewer's price class and whether approval is needed."""
-    context: dict = {"form": form}
-    if current_user.is_authenticated:
-        klass = services.requester_class(current_user, resource)
-        context["tariff_class"] = klass
-        context["rate"] = resource.tariffs.get(klass)
-        context["needs_approval"] = services.needs_approval(current_user, resource)
-    return context
 
 
 @bp.post("/resources/<id:resource_id>/book")
@@ -110,8 +103,6 @@ def book(resource_id: int):
             if skipped:
                 flash(_("%(num)d occurrence(s) could not be booked and were skipped.", num=len(skipped)), "info")
             return redirect(url_for("bookings.mine"))
-    from resources.views import detail_context
-
     asked = form.check_in.data if is_dorm else form.date.data  # the calendar shows the week asked for
     context = detail_context(resource, asked, asked)
     context.update(resource_booking_context(resource, form))
@@ -128,10 +119,6 @@ def mine():
         b for b in bookings if any(o.end_at > now for o in b.occurrences) and b.status in ("pending", "confirmed")
     ]
     past = [b for b in bookings if b not in upcoming]
-    from calendars import services as calendars
-    from calendars.schemas import FeedOut
-    from calendars.views import base_url
-
     feeds = [FeedOut.of(feed, token, base_url()).dump() for feed, token in calendars.list_feeds(current_user)]
     return render_template(
         "bookings/mine.html",
@@ -205,8 +192,6 @@ def decide(booking_id: int):
 @bp.get("/statements")
 @login_required
 def statements_page():
-    from bookings.statements import statement
-
     month = request.args.get("month") or clock.now().strftime("%Y-%m")
     try:
         rows = statement(current_user, month[:7])
@@ -219,10 +204,6 @@ def statements_page():
 @bp.get("/statements/<month>.csv")
 @login_required
 def statement_download(month: str):
-    from flask import Response
-
-    from bookings.statements import statement, statement_csv
-
     body = statement_csv(statement(current_user, month[:7]), month[:7])
     return Response(
         body,
@@ -234,7 +215,6 @@ def statement_download(month: str):
 @bp.post("/bookings/<id:booking_id>/check-in")
 @login_required
 def check_in_page(booking_id: int):
-
     occurrence = request.form.get("occurrence_id", "")
     try:
         services.check_in(
@@ -246,54 +226,9 @@ def check_in_page(booking_id: int):
     return redirect(url_for("bookings.mine"))
 
 
-@bp.post("/resources/<id:resource_id>/authorizations")
-@login_required
-def grant_authorization_page(resource_id: int):
-    from datetime import date, time
-
-    from calendars.zones import to_utc
-
-    resource = catalogue.managed_resource(current_user, resource_id)
-    expires = request.form.get("expires", "")
-    try:
-        expires_at = (
-            to_utc(datetime.combine(date.fromisoformat(expires), time(23, 59, 59)), resource.timezone)
-            if expires
-            else None
-        )
-        catalogue.grant_authorization(
-            current_user, resource_id, email=request.form.get("email", "")[:254], expires_at=expires_at
-        )
-        flash(_("Authorised."), "success")
-    except InvalidInput as exc:
-        set_rollback()
-        unknown = exc.messages.get("email") == "no user with this email"
-        flash(_("No user has this email address.") if unknown else error_text(exc), "error")
-    except ValueError:
-        set_rollback()
-        flash(_("Give the expiry as a date."), "error")
-    return _back_to_authorizations(resource_id)
-
-
-def _back_to_authorizations(resource_id: int):
-    if request.form.get("back") == "manage":
-        return redirect(url_for("manage.authorisations", resource_id=resource_id))
-    return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
-
-
-@bp.post("/resources/<id:resource_id>/authorizations/<id:authorization_id>/revoke")
-@login_required
-def revoke_authorization_page(resource_id: int, authorization_id: int):
-    catalogue.revoke_authorization(current_user, resource_id, authorization_id)
-    flash(_("Authorisation withdrawn."), "success")
-    return _back_to_authorizations(resource_id)
-
-
 @bp.post("/resources/<id:resource_id>/waitlist")
 @login_required
 def join_waitlist_page(resource_id: int):
-    from bookings.waitlist import join_waitlist
-
     resource = catalogue.get_resource(current_user, resource_id)
     form = BookingForm()
     is_dorm = resource.kind == Kind.DORM
@@ -317,8 +252,6 @@ def join_waitlist_page(resource_id: int):
 @bp.post("/bookings/<id:booking_id>/accept")
 @login_required
 def accept_hold_page(booking_id: int):
-    from bookings.waitlist import accept_hold
-
     try:
         accept_hold(current_user, booking_id, now=clock.now())
         flash(_("The held time is yours."), "success")
@@ -330,8 +263,6 @@ def accept_hold_page(booking_id: int):
 @bp.post("/waitlist/<id:entry_id>/leave")
 @login_required
 def leave_waitlist_page(entry_id: int):
-    from bookings.waitlist import leave_waitlist
-
     leave_waitlist(current_user, entry_id)
     return redirect(url_for("bookings.mine") + "#waitlist")
 
@@ -340,7 +271,6 @@ def leave_waitlist_page(entry_id: int):
 @login_required
 def reschedule(booking_id: int):
     """Move a booking, or one occurrence of a series, with every rule checked again."""
-
     booking = services.get_booking(current_user, booking_id)
     resource = booking.resource
     is_dorm = resource.kind == Kind.DORM

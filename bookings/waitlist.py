@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from accounts.models import User
-from app.database import unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
+from app.transactions import unit_of_work
 from availability.busy import lock_resources
 from availability.intervals import Span
 from availability.services import find_clashes
@@ -17,12 +17,12 @@ from bookings import signals
 from bookings.models import Booking, Occurrence, Status, WaitlistEntry
 from bookings.services import (
     BookingConflict,
-    _audit,
-    _check_access,
-    _new_uid,
+    audit,
+    check_access,
     current_clashes,
     get_booking,
     needs_approval,
+    new_uid,
     plan_spans,
     price_of,
     requester_class,
@@ -43,7 +43,7 @@ def join_waitlist(
     now: datetime,
 ) -> WaitlistEntry:
     resource = get_resource(user, resource_id)
-    _check_access(user, resource, now)
+    check_access(user, resource, now)
     span = plan_spans(resource, start, end, units, None).spans[0]
     if span.start <= now:
         raise InvalidInput({"start": "the slot has already started"})
@@ -91,7 +91,7 @@ def accept_hold(user: User, booking_id: int, *, now: datetime) -> Booking:
         booking.status = Status.CONFIRMED.value
     for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)):
         entry.status = "booked"
-    _audit(booking, user, "hold_accepted")
+    audit(booking, user, "hold_accepted")
     db.session.flush()
     signals.booking_created.send(booking, now=now, actor=user)
     return booking
@@ -112,7 +112,7 @@ def _lapse_holds(now: datetime) -> int:
                 occurrence.active, occurrence.cancelled_at = False, now
         for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)):
             entry.status = "lapsed"
-        _audit(booking, None, "hold_lapsed")
+        audit(booking, None, "hold_lapsed")
         signals.waitlist_lapsed.send(booking, now=now, actor=None)
     db.session.flush()
     return len(lapsed)
@@ -158,13 +158,13 @@ def offer_freed_slots(*, now: datetime) -> tuple[int, int]:
                     units=entry.units,
                     exclusive=resource.units == 1,
                     active=True,
-                    uid=_new_uid(),
+                    uid=new_uid(),
                 )
             ]
             db.session.add(hold)
             db.session.flush()
             entry.status, entry.offered_at, entry.hold_booking_id = "offered", now, hold.id
-            _audit(hold, None, "hold_offered", waitlist_entry=entry.id)
+            audit(hold, None, "hold_offered", waitlist_entry=entry.id)
             db.session.flush()
             signals.waitlist_offered.send(hold, now=now, actor=None, entry=entry)
             offered += 1

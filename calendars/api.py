@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from accounts.auth import require_api_user
 from app import clock
-from app.api import require_api_user
 from app.apidoc import operation
+from app.urls import base_url
 from app.validation import parse_json
 from calendars import imports, services
 from calendars.schemas import FeedCreate, FeedList, FeedOut, ImportCreate, ImportList, ImportOut
-from calendars.views import base_url
 
 bp = Blueprint("calendars_api", __name__)
 

@@ -26,8 +26,8 @@ from accounts.models import User
 from app.database import utcnow
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
+from app.zones import to_utc
 from calendars.models import FeedImport
-from calendars.zones import to_utc
 from resources.models import Block, Resource
 from resources.services import managed_resource
 

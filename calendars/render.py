@@ -10,8 +10,8 @@ from datetime import datetime
 
 from icalendar import Calendar, Event, vDuration, vText
 
+from app.zones import to_local
 from calendars.vtimezone import vtimezone
-from calendars.zones import to_local
 
 PRODID = "-//ATU Facilities//Timisoara University Alliance//EN"
 

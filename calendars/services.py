@@ -23,6 +23,7 @@ from app.extensions import db
 from bookings.models import Booking, Occurrence, Status
 from calendars.models import CalendarFeed
 from calendars.render import FeedEvent, render
+from events.services import get_event
 from resources.models import Kind, Resource, Site, Visibility
 from resources.services import can_manage, get_resource
 
@@ -67,8 +68,6 @@ def _check_scope(user: User, scope: str) -> str:
         if institution is None or not can_manage(user, institution.id):
             raise PermissionDenied("Institution feeds are for that university's managers and the alliance's admins.")
     elif kind == "event":
-        from bookings.events import get_event
-
         get_event(user, int(arg or 0))  # 404 if the user cannot see it
     return f"{kind}:{arg}" if arg else kind
 
@@ -132,6 +131,7 @@ class FeedQuery:
     """The rows of one feed and how to present them."""
 
     key: str
+
     name: str
     query: Select
     titles_for: str  # "all" | "own" | "none"
@@ -215,8 +215,6 @@ def event_feed_query(viewer: User | None, event_id: int, now: datetime, *, key: 
     Anonymous readers (`viewer` None, the public URL) only reach public events and get derived UIDs;
     a member's private `event:ID` feed reaches alliance events too.
     """
-    from bookings.events import get_event
-
     event = get_event(viewer, event_id)
     query = _base().where(Booking.event_id == event.id, Resource.kind != Kind.DORM)
     return FeedQuery(

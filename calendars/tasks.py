@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import clock
-from app.database import unit_of_work
 from app.extensions import db
+from app.transactions import unit_of_work
 from calendars.imports import refresh_import
 from calendars.models import FeedImport
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import clock
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
+from app.forms import flash_error
+from app.urls import base_url
 from bookings import services as bookings
-from calendars import services
+from calendars import imports, services
 
 bp = Blueprint("calendars", __name__)
-
-
-def base_url() -> str:
-    return current_app.config.get("PUBLIC_URL") or request.host_url
 
 
 def calendar_response(body: bytes, etag: str, last_modified, filename: str):
@@ -72,9 +71,6 @@ def booking_file(booking_id: int):
 @bp.post("/bookings/feeds")
 @login_required
 def create_feed_page():
-    from flask import flash, redirect, url_for
-    from flask_babel import gettext as _
-
     services.create_feed(current_user, request.form.get("scope", "mine")[:40])
     flash(_("Your calendar feed is ready: copy its link into your calendar app."), "success")
     return redirect(url_for("bookings.mine") + "#feeds")
@@ -83,9 +79,6 @@ def create_feed_page():
 @bp.post("/bookings/feeds/<id:feed_id>/<any(regenerate, revoke):action>")
 @login_required
 def change_feed_page(feed_id: int, action: str):
-    from flask import flash, redirect, url_for
-    from flask_babel import gettext as _
-
     if action == "regenerate":
         services.regenerate_feed(current_user, feed_id)
         flash(_("New link made; the old one no longer works."), "success")
@@ -98,13 +91,6 @@ def change_feed_page(feed_id: int, action: str):
 @bp.post("/resources/<id:resource_id>/imports")
 @login_required
 def add_import_page(resource_id: int):
-    from flask import flash
-    from flask_babel import gettext as _
-
-    from app.errors import InvalidInput
-    from app.forms import flash_error
-    from calendars import imports
-
     try:
         feed = imports.add_import(current_user, resource_id, request.form.get("url", "")[:2000])
     except InvalidInput as exc:
@@ -120,19 +106,12 @@ def add_import_page(resource_id: int):
 
 def _back_to_imports(resource_id: int):
     """Imports are managed on the managers' imports page (the resource page links to it)."""
-    from flask import redirect, url_for
-
     return redirect(url_for("manage.imports", resource_id=resource_id))
 
 
 @bp.post("/resources/<id:resource_id>/imports/<id:import_id>/<any(refresh, remove):action>")
 @login_required
 def change_import_page(resource_id: int, import_id: int, action: str):
-    from flask import flash
-    from flask_babel import gettext as _
-
-    from calendars import imports
-
     if action == "refresh":
         feed = imports.get_import(current_user, resource_id, import_id)
         imports.refresh_import(feed, now=clock.now())

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
-from calendars.zones import zone
+from app.zones import zone
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 

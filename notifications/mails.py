@@ -19,9 +19,10 @@ from flask_babel import gettext as _
 
 from accounts.models import User
 from app.extensions import db
-from bookings.models import Booking, Event
+from app.zones import to_local
+from bookings.models import Booking
 from calendars.services import booking_snapshot, snapshot_ics
-from calendars.zones import to_local
+from events.models import Event
 from notifications.models import OutboxMessage
 from resources.models import Resource
 

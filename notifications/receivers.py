@@ -1,4 +1,4 @@
-"""Mail for what the booking code announces (bookings/signals.py): each receiver queues outbox rows
+"""Mail for what the booking and event code announces (bookings/signals.py, events/signals.py): each receiver queues outbox rows
 through `db.session`, so they are committed with the change or rolled back with it."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from flask import Flask
 
 from accounts.models import User
 from bookings import signals
-from bookings.models import Booking, Event, Status
+from bookings.models import Booking, Status
+from events import signals as event_signals
+from events.models import Event
 from notifications.services import queue_booking_mail, queue_event_mail
 
 
@@ -25,9 +27,9 @@ def register_notifications(app: Flask) -> None:
     signals.booking_released.connect(booking_released)
     signals.reminder_due.connect(reminder_due)
     signals.waitlist_offered.connect(waitlist_offered)
-    signals.event_created.connect(event_created)
-    signals.event_changed.connect(event_changed)
-    signals.event_cancelled.connect(event_cancelled)
+    event_signals.event_created.connect(event_created)
+    event_signals.event_changed.connect(event_changed)
+    event_signals.event_cancelled.connect(event_cancelled)
 
 
 # Booking mails go to the requester and the owning university's managers, unless only the requester

@@ -10,9 +10,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from accounts.models import Role, User
-from app.database import unit_of_work
 from app.extensions import db
-from bookings.models import Booking, Event
+from app.transactions import unit_of_work
+from bookings.models import Booking
+from events.models import Event
 from notifications.mails import (
     BOOKING_KINDS,
     EVENT_KINDS,

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import delete, or_
+
 from app import clock
+from app.extensions import db
+from calendars.models import CalendarFeed
+from notifications.models import JobRun, OutboxMessage
 from notifications.services import send_due
 
 
@@ -17,13 +24,6 @@ def purge() -> str:
 
     Cancelled events leave the feeds by query once their 30-day grace ends, so no feed item is stored to purge.
     """
-    from datetime import timedelta
-
-    from sqlalchemy import delete, or_
-
-    from app.extensions import db
-    from calendars.models import CalendarFeed
-    from notifications.models import JobRun, OutboxMessage
 
     def deleted(statement) -> int:
         return db.session.execute(statement).rowcount  # type: ignore[attr-defined]  # a CursorResult for DELETE

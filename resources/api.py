@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from flask import Blueprint, request, url_for
 
+from accounts.auth import current_api_user, require_api_user
 from app import clock
-from app.api import current_api_user, require_api_user
 from app.apidoc import operation
+from app.errors import InvalidInput
 from app.validation import parse_json, parse_query
+from app.zones import isoformat_local, to_local, to_utc
+from availability.busy import bookings_during
+from bookings import schedule
+from config import DEFAULT_TIMEZONE
 from resources import services
 from resources.features import FEATURES
 from resources.schemas import (
+    AuthorizationCreate,
+    AuthorizationList,
+    AuthorizationOut,
     BlockCreate,
     BlockCreated,
     BlockList,
@@ -44,6 +53,7 @@ from resources.schemas import (
     Week,
     WeekDay,
 )
+from resources.views import book_url, free_url
 
 bp = Blueprint("resources_api", __name__)
 
@@ -53,7 +63,7 @@ bp = Blueprint("resources_api", __name__)
 def list_resources():
     """Search the catalogue (anonymous callers see public resources)"""
     query = parse_query(ResourceQuery, request.args)
-    result = services.search_resources(current_api_user(), **query.model_dump())
+    result = schedule.search_resources(current_api_user(), **query.model_dump())
     items = [ResourceOut.of(r) for r in result.items]
     return ResourcePage(items=items, total=result.total, page=result.page, per_page=result.per_page)
 
@@ -100,7 +110,7 @@ def create_block(resource_id: int):
     user = require_api_user()
     data = parse_json(BlockCreate, request.get_data())
     block = services.create_block(user, resource_id, start=data.start, end=data.end, reason=data.reason)
-    overlapping = services.bookings_during(block.resource, block.start_at, block.end_at)
+    overlapping = bookings_during(block.resource, block.start_at, block.end_at)
     answer = BlockCreated.of_new(block, overlapping)
     return answer
 
@@ -142,9 +152,6 @@ def list_features():
 
 
 def _bookable(resource, start, end) -> BookableSpan:
-    from calendars.zones import isoformat_local
-    from resources.views import book_url
-
     return BookableSpan(
         start=isoformat_local(start, resource.timezone),
         end=isoformat_local(end, resource.timezone),
@@ -164,8 +171,6 @@ def _free_resource(resource, span) -> FreeResource:
 @operation(SearchAnswer, query=SearchQuery)
 def search():
     """Search first: resources free for a span across the alliance, and the next free slots of taken ones"""
-    from bookings import schedule
-
     args: dict[str, Any] = {key: request.args.get(key) for key in request.args}
     args["institution"] = request.args.getlist("institution")
     query = parse_query(SearchQuery, args)
@@ -198,11 +203,8 @@ def search():
 @operation(Timeline, query=TimelineQuery)
 def timeline():
     """One day, resources as rows: busy, closed and free stretches (07:00–22:00 drawn)"""
-    from bookings import schedule
-    from calendars.zones import to_local
-
     query = parse_query(TimelineQuery, request.args)
-    day = query.date or to_local(clock.now(), "Europe/Bucharest").date()
+    day = query.date or to_local(clock.now(), DEFAULT_TIMEZONE).date()
     schedule.check_year(day, "date")
     result = schedule.timeline(
         current_api_user(), day=day, institution=query.institution, kind=query.kind, limit=query.limit, now=clock.now()
@@ -230,8 +232,6 @@ def timeline():
 
 
 def _free_url(resource, slot) -> str:
-    from resources.views import free_url
-
     return free_url(resource, slot)
 
 
@@ -239,8 +239,6 @@ def _free_url(resource, slot) -> str:
 @operation(Week, query=CalendarQuery, errors=(404,))
 def resource_calendar(resource_id: int):
     """A resource's week in its zone: per day, own and others' bookings, blocks, imported, closed, free"""
-    from bookings import schedule
-
     query = parse_query(CalendarQuery, request.args)
     schedule.check_year(query.week, "week")
     view = schedule.week_view(current_api_user(), resource_id, query.week, now=clock.now())
@@ -253,3 +251,37 @@ def resource_calendar(resource_id: int):
         next=view.following.isoformat(),
         days=[WeekDay(date=d.day.isoformat(), slots=[SlotOut.of(resource, s) for s in d.slots]) for d in view.days],
     )
+
+
+@bp.get("/resources/<id:resource_id>/authorizations")
+@operation(AuthorizationList, errors=(403, 404), auth=True)
+def list_authorizations(resource_id: int):
+    """Who is authorised (trained) for the resource"""
+    grants = services.list_authorizations(require_api_user(), resource_id)
+    return AuthorizationList(items=[AuthorizationOut.of(g) for g in grants])
+
+
+@bp.post("/resources/<id:resource_id>/authorizations")
+@operation(AuthorizationOut, status=201, body=AuthorizationCreate, errors=(403, 404), auth=True)
+def grant_authorization(resource_id: int):
+    """Authorise a user, optionally until an expiry"""
+    user = require_api_user()
+    data = parse_json(AuthorizationCreate, request.get_data())
+    resource = services.get_resource(user, resource_id)
+    expires_at = None
+    if data.expires is not None:
+        value = data.expires if isinstance(data.expires, datetime) else datetime.combine(data.expires, time(23, 59, 59))
+        try:
+            expires_at = to_utc(value, resource.timezone)
+        except ValueError as exc:
+            raise InvalidInput({"expires": str(exc)}) from exc
+    grant = services.grant_authorization(user, resource_id, email=data.email, expires_at=expires_at)
+    return AuthorizationOut.of(grant)
+
+
+@bp.delete("/resources/<id:resource_id>/authorizations/<id:authorization_id>")
+@operation(status=204, errors=(403, 404), auth=True)
+def revoke_authorization(resource_id: int, authorization_id: int):
+    """Withdraw an authorisation"""
+    services.revoke_authorization(require_api_user(), resource_id, authorization_id)
+    return "", 204

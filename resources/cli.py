@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.database import unit_of_work
+from app.transactions import unit_of_work
+from resources.demo import DemoFileError, catalogue_is_empty, load_demo
 
 demo_cli = AppGroup("demo", help="The demo catalogue.")
 
@@ -14,8 +15,6 @@ demo_cli = AppGroup("demo", help="The demo catalogue.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the catalogue already has resources.")
 def load(if_empty: bool) -> None:
     """Load the four universities' demo catalogue and accounts (safe to run again)."""
-    from resources.demo import DemoFileError, catalogue_is_empty, load_demo
-
     if if_empty and not catalogue_is_empty():
         click.echo("The catalogue already has resources; demo not loaded.")
         return

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from calendars.zones import zone
+from app.zones import zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_INTERVALS_PER_DAY = 6
@@ -97,7 +97,6 @@ def wall_clock_utc(day: date, minutes: int, tz_name: str) -> datetime:
 
     For display only: a skipped time maps forward, a repeated one takes its first occurrence.
     """
-    from datetime import UTC
 
     local = datetime.combine(day, time()) + timedelta(minutes=minutes)
     return local.replace(tzinfo=zone(tz_name), fold=0).astimezone(UTC)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from pydantic import ValidationError
@@ -16,14 +16,16 @@ from sqlalchemy import select, true
 
 from accounts.models import Institution, Role
 from app import clock
-from app.database import set_rollback
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
 from app.forms import apply_errors
 from app.i18n import current_language
 from app.pagination import page_number
+from app.transactions import set_rollback
 from app.validation import errors_from_pydantic
+from availability.busy import bookings_during
 from availability.intervals import overlaps
+from bookings import schedule
 from calendars.imports import list_imports
 from resources import services
 from resources.forms import BlockForm, ResourceForm
@@ -100,7 +102,7 @@ def resources():
     _require_manager_role()
     q = request.args.get("q", "")[:200]
     page = page_number(request.args.get("page"))
-    result = services.search_resources(current_user, q=q or None, managed=True, page=page, per_page=PER_PAGE)
+    result = schedule.search_resources(current_user, q=q or None, managed=True, page=page, per_page=PER_PAGE)
     return render_template("manage/resources.html", result=result, q=q)
 
 
@@ -138,7 +140,6 @@ def edit_resource(resource_id: int):
 
 def _overlaps_message(resource: Resource, occurrences) -> str:
     tz = resource.timezone
-    from flask import current_app
 
     localtime = current_app.jinja_env.filters["localtime"]
     listed = "; ".join(
@@ -168,7 +169,7 @@ def blocks(resource_id: int):
                 end=datetime.combine(form.end_date.data, form.end_time.data),
                 reason=(form.reason.data or "").strip(),
             )
-            overlapping = services.bookings_during(resource, block.start_at, block.end_at)
+            overlapping = bookings_during(resource, block.start_at, block.end_at)
         except InvalidInput as exc:
             apply_errors(form, exc, fields={"start": form.start_date, "end": form.end_date}, fallback=form.reason)
         else:
@@ -182,7 +183,7 @@ def blocks(resource_id: int):
     manual = [b for b in upcoming if b.source == "manual"]
     # One read over all the manual blocks, shared out in Python (not one query per block).
     during = (
-        services.bookings_during(resource, min(b.start_at for b in manual), max(b.end_at for b in manual), limit=None)
+        bookings_during(resource, min(b.start_at for b in manual), max(b.end_at for b in manual), limit=None)
         if manual
         else []
     )

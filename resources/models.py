@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from accounts.models import Institution, User
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
+from config import DEFAULT_TIMEZONE
 
 
 class Kind(enum.StrEnum):
@@ -110,7 +111,7 @@ class Resource(db.Model):
     description_en: Mapped[str] = mapped_column(Text, default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
     units: Mapped[int] = mapped_column(Integer, default=1)
-    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Bucharest")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     visibility: Mapped[str] = mapped_column(String(20), default=Visibility.ALLIANCE.value)
     approval: Mapped[str] = mapped_column(String(20), default=Approval.NONE.value)
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.apidoc import CodeOf, Instant, IsoDate, Items, LocalDateTime, Out, Page
-from app.validation import LongText, Minutes, Name, ShortText, StrictInput, text
-from calendars.zones import isoformat_local
+from app.validation import LongText, Minutes, Name, ShortText, StrictInput, When, text
+from app.zones import isoformat_local
+from config import DEFAULT_TIMEZONE
 from resources.models import Block, Resource
 
 KindName = Literal["lab", "sports", "dorm", "equipment", "room"]
@@ -41,7 +42,7 @@ class ResourceFields(StrictInput):
     description_en: LongText | None = ""  # type: ignore[valid-type]
     capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
     units: Annotated[int, Field(ge=1, le=10_000)] | None = 1
-    timezone: text(64, 1) | None = "Europe/Bucharest"  # type: ignore[valid-type]
+    timezone: text(64, 1) | None = DEFAULT_TIMEZONE  # type: ignore[valid-type]
     visibility: VisibilityName | None = "alliance"
     approval: ApprovalName | None = "none"
     buffer_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = 0
@@ -395,3 +396,26 @@ class Week(Out):
     previous: IsoDate
     next: IsoDate
     days: list[WeekDay]
+
+
+# --- authorisations (training) ----------------------------------------------------------------
+
+
+class AuthorizationCreate(StrictInput):
+    email: text(254, 3)  # type: ignore[valid-type]
+    expires: When | None = None
+
+
+class AuthorizationOut(Out):
+    id: int
+    resource_id: int
+    email: str
+    expires: Instant | None
+
+    @classmethod
+    def of(cls, grant: Any) -> AuthorizationOut:
+        return cls(id=grant.id, resource_id=grant.resource_id, email=grant.user.email, expires=grant.expires_at)
+
+
+class AuthorizationList(Items[AuthorizationOut]):
+    pass

@@ -7,21 +7,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, false, func, insert, or_, select, true
+from sqlalchemy import Select, delete, false, insert, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from accounts.models import Institution, Role, User
 from accounts.services import find_institution
-from app import clock
 from app.database import escape_like, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from app.pagination import Page
-from availability.busy import held_between
-from availability.intervals import Span
-from availability.services import free_among
-from bookings.models import Occurrence
-from calendars.zones import is_valid_timezone, to_utc
+from app.zones import is_valid_timezone, to_utc
 from resources.features import FEATURES
 from resources.hours import validate_opening_hours
 from resources.models import Authorization, Block, Kind, Resource, ResourceFeature, Site, Visibility, resource_links
@@ -123,9 +117,6 @@ def search_text(resource: Resource) -> str:
     return fold(" ".join(parts))
 
 
-SearchResult = Page[Resource]
-
-
 def catalogue_query(
     viewer: User | None,
     *,
@@ -151,61 +142,6 @@ def catalogue_query(
     # Self-referential links are not eager-loaded by default (no join_depth): one query for all, not one per row.
     query = query.options(selectinload(Resource.linked))
     return query.order_by(Resource.institution_id, Resource.kind, Resource.name, Resource.id)
-
-
-def search_resources(
-    viewer: User | None,
-    *,
-    kind: str | None = None,
-    institution: str | None = None,
-    q: str | None = None,
-    min_capacity: int | None = None,
-    feature: str | None = None,
-    free_from: datetime | None = None,
-    free_to: datetime | None = None,
-    managed: bool = False,
-    page: int = 1,
-    per_page: int = 20,
-) -> SearchResult:
-    query = catalogue_query(
-        viewer,
-        kind=kind,
-        institutions=[institution] if institution else None,
-        q=q,
-        min_capacity=min_capacity,
-        feature=feature,
-    )
-    if managed:
-        query = query.where(managed_clause(viewer))
-
-    if free_from is not None or free_to is not None:
-        if free_from is None or free_to is None:
-            raise InvalidInput({"free_from" if free_from is None else "free_to": "give both free_from and free_to"})
-        # Availability depends on each resource's zone and rules, so it is decided per candidate.
-        candidates = list(db.session.scalars(query))
-        free = filter_free(viewer, candidates, free_from, free_to)
-        start = (page - 1) * per_page
-        return SearchResult(free[start : start + per_page], len(free), page, per_page)
-
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return SearchResult(items, total, page, per_page)
-
-
-def filter_free(
-    viewer: User | None, resources: list[Resource], start: datetime, end: datetime, *, now: datetime | None = None
-) -> list[Resource]:
-    """Resources the viewer could book for all of [start, end) (naive times are each resource's local time)."""
-    spans: dict[int, Span] = {}
-    for resource in resources:
-        try:
-            span_start, span_end = to_utc(start, resource.timezone), to_utc(end, resource.timezone)
-        except ValueError as exc:
-            raise InvalidInput({"free_from": str(exc)}) from exc
-        if span_end <= span_start:
-            raise InvalidInput({"free_to": "must be after free_from"})
-        spans[resource.id] = Span(span_start, span_end)
-    return free_among(resources, spans, requester=viewer, now=now or clock.now())
 
 
 # --- create and change -------------------------------------------------------------------------
@@ -380,18 +316,6 @@ def create_block(actor: User, resource_id: int, *, start: datetime, end: datetim
     db.session.add(block)
     db.session.flush()
     return block
-
-
-def bookings_during(
-    resource: Resource, start_at: datetime, end_at: datetime, *, limit: int | None = 200
-) -> list[Occurrence]:
-    """Active occurrences of `resource` overlapping [start_at, end_at), with their bookings: what a new
-    block affects. A block does not cancel anything by itself; the manager is told who is affected."""
-    ids = [h.occurrence_id for h in held_between([resource.id], start_at, end_at).get(resource.id, [])][:limit]
-    if not ids:
-        return []
-    query = select(Occurrence).where(Occurrence.id.in_(ids)).options(selectinload(Occurrence.booking))
-    return sorted(db.session.scalars(query), key=lambda o: (o.start_at, o.id))
 
 
 def list_blocks(

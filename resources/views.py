@@ -1,4 +1,4 @@
-"""Search, catalogue and resource pages."""
+"""Search, catalogue and resource pages, and the resource's authorisations (training)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_login import current_user
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from app import clock
-from app.errors import InvalidInput
+from app.errors import InvalidInput, error_text
 from app.forms import apply_errors
 from app.i18n import current_language
 from app.pagination import page_number
+from app.transactions import set_rollback
+from app.urls import base_url
+from app.zones import to_local, to_utc
 from bookings import schedule
+from bookings import services as bookings
+from bookings.forms import BookingForm
 from calendars.imports import list_imports
-from calendars.zones import to_local
+from config import DEFAULT_TIMEZONE
 from resources import services
 from resources.features import feature_label
 from resources.forms import KIND_LABELS, CatalogueFilterForm, TimelineForm
@@ -104,7 +110,7 @@ def timeline_page():
     status = 200
     if not form.validate():
         status = 422
-    day = (form.date.data if status == 200 else None) or to_local(clock.now(), "Europe/Bucharest").date()
+    day = (form.date.data if status == 200 else None) or to_local(clock.now(), DEFAULT_TIMEZONE).date()
     result = schedule.timeline(
         _viewer(),
         day=day,
@@ -141,7 +147,7 @@ def catalogue():
             filters["free_from"] = datetime.combine(form.date.data, form.start_time.data)
             filters["free_to"] = datetime.combine(form.date.data, form.end_time.data)
         try:
-            result = services.search_resources(_viewer(), page=page, per_page=PER_PAGE, **filters)
+            result = schedule.search_resources(_viewer(), page=page, per_page=PER_PAGE, **filters)
         except InvalidInput as exc:
             apply_errors(form, exc, fields={}, fallback=form.date)
             status = 422
@@ -197,19 +203,25 @@ def detail_context(resource, week: date | None = None, day: date | None = None) 
     }
 
 
+def resource_booking_context(resource, form: BookingForm) -> dict:
+    """What the page states before confirming: the viewer's price class and whether approval is needed."""
+    context: dict = {"form": form}
+    if current_user.is_authenticated:
+        klass = bookings.requester_class(current_user, resource)
+        context["tariff_class"] = klass
+        context["rate"] = resource.tariffs.get(klass)
+        context["needs_approval"] = bookings.needs_approval(current_user, resource)
+    return context
+
+
 def _feed_url(resource) -> str | None:
     if resource.visibility != "public":
         return None
-    from calendars.views import base_url
-
     return base_url().rstrip("/") + url_for("calendars.public_feed", resource_id=resource.id)
 
 
 @bp.get("/resources/<id:resource_id>")
 def detail(resource_id: int):
-    from bookings.forms import BookingForm
-    from bookings.views import resource_booking_context
-
     resource = services.get_resource(_viewer(), resource_id)
     # A prefilled date opens the calendar on its week and day.
     asked = _date_arg(request.args.get("date"))
@@ -218,3 +230,46 @@ def detail(resource_id: int):
     form = BookingForm(formdata=None, data=booking_prefill(resource, request.args))
     context.update(resource_booking_context(resource, form))
     return render_template("resources/detail.html", **context)
+
+
+# --- authorisations (training), from the resource page and the managers' tab ----------------------
+
+
+@bp.post("/resources/<id:resource_id>/authorizations")
+@login_required
+def grant_authorization_page(resource_id: int):
+    resource = services.managed_resource(current_user, resource_id)
+    expires = request.form.get("expires", "")
+
+    try:
+        expires_at = (
+            to_utc(datetime.combine(date.fromisoformat(expires), time(23, 59, 59)), resource.timezone)
+            if expires
+            else None
+        )
+        services.grant_authorization(
+            current_user, resource_id, email=request.form.get("email", "")[:254], expires_at=expires_at
+        )
+        flash(_("Authorised."), "success")
+    except InvalidInput as exc:
+        set_rollback()
+        unknown = exc.messages.get("email") == "no user with this email"
+        flash(_("No user has this email address.") if unknown else error_text(exc), "error")
+    except ValueError:
+        set_rollback()
+        flash(_("Give the expiry as a date."), "error")
+    return _back_to_authorizations(resource_id)
+
+
+def _back_to_authorizations(resource_id: int):
+    if request.form.get("back") == "manage":
+        return redirect(url_for("manage.authorisations", resource_id=resource_id))
+    return redirect(url_for("resources.detail", resource_id=resource_id) + "#authorizations")
+
+
+@bp.post("/resources/<id:resource_id>/authorizations/<id:authorization_id>/revoke")
+@login_required
+def revoke_authorization_page(resource_id: int, authorization_id: int):
+    services.revoke_authorization(current_user, resource_id, authorization_id)
+    flash(_("Authorisation withdrawn."), "success")
+    return _back_to_authorizations(resource_id)

@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from accounts import services as accounts
 from accounts.models import User
-from app import create_app
 from app.extensions import db
+from app.factory import create_app
 from config import TestingConfig, database_url
 from resources import services as catalogue
 from resources.models import Resource

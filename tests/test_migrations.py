@@ -23,8 +23,7 @@ def test_upgrade_is_idempotent_and_seeds_the_universities(app):
 
 
 def test_cli_upgrade_on_a_fresh_sqlite_file(tmp_path):
-
-    from app import create_app
+    from app.factory import create_app
     from config import TestingConfig
 
     url = f"sqlite:///{tmp_path / 'fresh.db'}"

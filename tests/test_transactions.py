@@ -12,12 +12,12 @@ from sqlalchemy import event, func, select
 from accounts import services as accounts
 from accounts.models import User
 from app import scheduler
-from app.database import unit_of_work
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
-from bookings import events as event_service
+from app.transactions import unit_of_work
 from bookings import services as booking_service
 from bookings.models import AuditEntry, Booking, Event
+from events import services as event_service
 from notifications.models import OutboxMessage
 from tests.conftest import PASSWORD
 

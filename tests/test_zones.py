@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from calendars.zones import NonexistentLocalTime, is_valid_timezone, isoformat_local, to_utc
+from app.zones import NonexistentLocalTime, is_valid_timezone, isoformat_local, to_utc
 
 TZ = "Europe/Bucharest"
 

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
+from app.zones import to_local, to_utc
 from availability import services as engine
 from availability.intervals import Span, overlaps
 from bookings import schedule
 from bookings.models import Occurrence
 from bookings.services import BookingConflict, cancel_booking, create_booking
-from calendars.zones import to_local, to_utc
 from resources import services as catalogue
 from resources.hours import parse_hhmm
 from resources.models import Block

@@ -15,9 +15,9 @@ import pytest
 from app import clock
 from app.extensions import db
 from bookings import services as bookings
-from bookings.events import Item, create_event
 from bookings.waitlist import join_waitlist
 from calendars import services as calendars
+from events.services import Item, create_event
 from tests.browser.conftest import overflow_x, sign_in
 
 pytestmark = pytest.mark.browser

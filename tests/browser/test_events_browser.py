@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
-from bookings.models import Event
+from events.models import Event
 from resources import services as catalogue
 from tests.conftest import PASSWORD
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.zones import to_utc
 from bookings import services as bookings
 from bookings.models import Booking
-from calendars.zones import to_utc
 from notifications.mails import compose
 from notifications.models import OutboxMessage
 from tests.conftest import PASSWORD

@@ -16,6 +16,7 @@ from blinker import NamedSignal
 
 from app.extensions import db
 from bookings import signals
+from events import signals as event_signals
 
 
 class Inbox(Message):
@@ -64,7 +65,9 @@ def calendar_of(message) -> icalendar.Calendar:
     )
 
 
-SIGNALS = [value for value in vars(signals).values() if isinstance(value, NamedSignal)]
+SIGNALS = [
+    value for module in (signals, event_signals) for value in vars(module).values() if isinstance(value, NamedSignal)
+]
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
-from app import create_app
 from app.extensions import db
+from app.factory import create_app
 from config import TestingConfig
 
 ROW = {

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calendars.zones import to_utc
+from app.zones import to_utc
 from resources.hours import is_within_opening_hours, validate_opening_hours
 
 TZ = "Europe/Bucharest"

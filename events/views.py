@@ -1,6 +1,6 @@
 """Joint event pages: the list, the public or alliance programme, the organiser's builder and changes.
 
-Every page calls the same services as /api/v1/events (bookings.events).
+Every page calls the same services as /api/v1/events (events.services).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
 from app.forms import apply_errors, flash_error
-from bookings import events as service
-from bookings.forms import EventDetailsForm, EventForm, EventItemsForm, EventShiftForm
-from calendars.views import base_url
+from app.urls import base_url
+from events import services as service
+from events.forms import EventDetailsForm, EventForm, EventItemsForm, EventShiftForm
 from resources.models import Kind, Resource
 from resources.services import visibility_clause
 

@@ -20,21 +20,23 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from app.zones import NonexistentLocalTime, isoformat_local, to_local, to_utc
 from availability.busy import lock_resources, note_longest
 from availability.intervals import Span
 from availability.services import find_clashes
 from bookings import signals
-from bookings.models import HOLDING, Booking, Event
+from bookings.models import HOLDING, Booking, Occurrence
 from bookings.recurrence import RecurrenceError, shift_rule
 from bookings.services import (
     BookingConflict,
-    _audit,
-    _flush_or_conflict,
+    audit,
     cancel_loaded,
     create_booking,
+    flush_or_conflict,
     get_resource,
 )
-from calendars.zones import NonexistentLocalTime, isoformat_local, to_local, to_utc
+from events import signals as event_signals
+from events.models import Event, EventOrganiser
 from resources.models import Kind
 
 MAX_SHIFT_DAYS = 366
@@ -125,7 +127,6 @@ def _users_by_email(emails: Sequence[str], organiser: User) -> list[User]:
 def list_events(viewer: User | None, *, now: datetime, mine: bool = False, limit: int = 100) -> list[Event]:
     """Events that have not ended, soonest first: public ones for everyone, alliance ones for members;
     with `mine`, the events the viewer organises (including past and cancelled ones)."""
-    from bookings.models import EventOrganiser, Occurrence
 
     last_end = (
         select(Occurrence.booking_id, func.max(Occurrence.end_at).label("end_at"))
@@ -208,7 +209,7 @@ def create_event(
         return preview
     savepoint.commit()
     db.session.expire(event, ["bookings"])  # the items were added by event_id, not through the list
-    signals.event_created.send(event, now=now, actor=organiser)
+    event_signals.event_created.send(event, now=now, actor=organiser)
     return event
 
 
@@ -282,10 +283,10 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
         if booking.id in rules:
             booking.recurrence = rules[booking.id]
         booking.updated_at = utcnow()
-        _audit(booking, actor, "moved", days=days)
+        audit(booking, actor, "moved", days=days)
         note_longest(resource, spans)
         try:
-            _flush_or_conflict(resource, spans, savepoint)
+            flush_or_conflict(resource, spans, savepoint)
         except BookingConflict as error:  # the database's backstop fired; this booking's move is undone
             return [*failures, ItemConflict(None, resource.id, error, booking.id)]
         signals.booking_rescheduled.send(booking, now=now, actor=actor, change={"days": days})
@@ -357,7 +358,7 @@ def change_event(
         return preview
     savepoint.commit()
     db.session.expire(event, ["bookings"])  # the new items were added by event_id, not through the list
-    signals.event_changed.send(event, now=now, actor=actor, changes=lines)
+    event_signals.event_changed.send(event, now=now, actor=actor, changes=lines)
     return event
 
 
@@ -371,7 +372,7 @@ def cancel_event(actor: User, event_id: int, *, now: datetime) -> Event:
     event.status = "cancelled"
     event.updated_at = utcnow()
     db.session.flush()
-    signals.event_cancelled.send(event, now=now, actor=actor)
+    event_signals.event_cancelled.send(event, now=now, actor=actor)
     return event
 
 

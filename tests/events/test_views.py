@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from bookings.models import Booking, Event
+from bookings.models import Booking
+from events.models import Event
 from resources import services as catalogue
 from tests.conftest import ENGLISH
 

@@ -1,0 +1,1 @@
+"""Joint events: many bookings across resources and universities, booked and changed all or nothing."""

@@ -1,0 +1,166 @@
+"""JSON in and out for joint events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from app.apidoc import CodeOf, IsoDate, Items, LocalDateTime, Out, Problem
+from app.validation import Id, StrictInput, When, text
+from app.zones import isoformat_local
+from bookings.models import Booking
+from bookings.schemas import BookingOut, ClashOut, OccurrenceOut, StatusName, Suggestions
+from events.services import event_dates, is_organiser
+
+
+class EventItemConflict(BaseModel):
+    """One event item that cannot be booked: the problem's other members as a booking's 409 has them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    index: int | None = Field(None, description="the item's place in the request (new items)")
+    booking_id: int | None = Field(None, description="the item's booking (existing items)")
+    resource_id: int
+    conflicts: list[ClashOut] | None = None
+    suggestions: Suggestions | None = None
+
+
+class EventConflictProblem(Problem):
+    """A 409 of an event: each item that cannot be booked with its clashes; nothing was booked or changed."""
+
+    items: list[EventItemConflict] | None = None
+
+
+class EventItemIn(StrictInput):
+    resource_id: Id
+    start: When
+    end: When
+    units: Annotated[int, Field(ge=1, le=10_000)] = 1
+    recurrence: text(500) | None = None  # type: ignore[valid-type]
+    title: text(200) | None = None  # type: ignore[valid-type]
+
+
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class EventCreate(StrictInput):
+    title: text(200, 1)  # type: ignore[valid-type]
+    description: text(5000) = ""  # type: ignore[valid-type]
+    visibility: Literal["public", "alliance"] = "alliance"
+    organisers: Annotated[list[Email], Field(max_length=20)] = []
+    dry_run: bool = False
+    items: Annotated[list[EventItemIn], Field(min_length=1, max_length=100)]
+
+
+class EventPatch(StrictInput):
+    title: text(200, 1) | None = None  # type: ignore[valid-type]
+    description: text(5000) | None = None  # type: ignore[valid-type]
+    visibility: Literal["public", "alliance"] | None = None
+    organisers: Annotated[list[Email], Field(max_length=20)] | None = None
+    add: Annotated[list[EventItemIn], Field(max_length=100)] = []
+    remove: Annotated[list[Id], Field(max_length=100)] = []
+    shift_days: Annotated[int, Field(ge=-366, le=366)] = 0
+    dry_run: bool = False
+
+
+class EventItemPublic(Out):
+    """What anyone who may see the event sees of an item: where and when, not who pays."""
+
+    id: int
+    resource_id: int
+    resource_name: str
+    kind: str
+    institution: CodeOf
+    location: str | None
+    title: str
+    status: StatusName
+    start: LocalDateTime
+    end: LocalDateTime
+    occurrences: list[OccurrenceOut]
+
+    @classmethod
+    def of(cls, booking: Booking) -> EventItemPublic:
+        resource = booking.resource
+        tz = resource.timezone
+        active = [o for o in booking.occurrences if o.active] or booking.occurrences
+        site = resource.site
+        return cls(
+            id=booking.id,
+            resource_id=resource.id,
+            resource_name=resource.name,
+            kind=resource.kind,
+            institution=resource.institution,
+            location=", ".join(p for p in (site.name if site else "", site.address if site else "") if p) or None,
+            title=booking.title,
+            status=booking.status,
+            start=isoformat_local(active[0].start_at, tz),
+            end=isoformat_local(active[-1].end_at, tz),
+            occurrences=[OccurrenceOut.of(o, tz) for o in booking.occurrences],
+        )
+
+
+class EventOut(Out):
+    """Organisers (and admins) see each item as a booking; everyone else sees the programme."""
+
+    id: int
+    title: str
+    description: str
+    visibility: Literal["public", "alliance"]
+    status: str
+    organisers: list[str]
+    first_day: IsoDate | None
+    last_day: IsoDate | None
+    items: list[BookingOut | EventItemPublic]
+    public_feed: str | None = None
+
+    @classmethod
+    def of(cls, event: Any, viewer: Any = None) -> EventOut:
+        organiser = is_organiser(viewer, event)
+        dates = event_dates(event)
+        values: dict[str, Any] = {
+            "id": event.id,
+            "title": event.title,
+            "description": event.description,
+            "visibility": event.visibility,
+            "status": event.status,
+            "organisers": [u.email for u in event.organisers()] if viewer is not None else [],
+            "first_day": dates[0].isoformat() if dates else None,
+            "last_day": dates[1].isoformat() if dates else None,
+            "items": [BookingOut.of(b) if organiser else EventItemPublic.of(b) for b in event.bookings],
+        }
+        if event.visibility == "public":
+            values["public_feed"] = f"/calendars/events/{event.id}.ics"
+        return cls.model_validate(values)
+
+
+class EventList(Items[EventOut]):
+    pass
+
+
+class PreviewItem(Out):
+    index: int | None = Field(None, description="the item's place in the request (new items)")
+    booking_id: int | None = Field(None, description="the item's booking (existing items)")
+    resource_id: int
+    title: str
+    status: str
+    price: float
+    currency: str
+    start: LocalDateTime | None
+    end: LocalDateTime | None
+    occurrences: int
+
+
+class EventPreview(Out):
+    """What a dry run would book or change; nothing is stored."""
+
+    dry_run: Literal[True]
+    items: list[PreviewItem]
+
+
+class EventChange(RootModel[EventOut | EventPreview]):
+    pass
+
+
+class EventsQuery(BaseModel):
+    mine: str | None = Field(None, description="1 or true: only the events I organise, past ones included")

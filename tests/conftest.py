@@ -1,18 +1,28 @@
 """Fixtures: one app per test on a real database (SQLite, and PostgreSQL when
-TEST_DATABASE_URL is set), schema from the real migrations, and factories."""
+TEST_DATABASE_URL is set), schema from the real migrations, and factories.
+
+Isolation. By default a test runs inside one outer transaction on one connection, rolled back at
+the end: every session of the test (its own, and one per request made through the client) joins
+that transaction, so their commits are savepoints ("joining a session into an external
+transaction" in the SQLAlchemy docs). A test whose data must really be committed, because another
+connection, thread or process reads it (gunicorn, a live server, scheduler processes, Alembic),
+is marked `@pytest.mark.committed`: it commits for real and every table is emptied afterwards.
+"""
 
 from __future__ import annotations
 
 import contextvars
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import Connection, Engine
 
 from accounts import services as accounts
 from accounts.models import User
@@ -32,7 +42,7 @@ def _config_for(url: str, **overrides: Any) -> type:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database(request, tmp_path_factory) -> str:
+def database(request, tmp_path_factory) -> Iterator[str]:
     """The database URL of one backend, migrated once per test session."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
@@ -51,7 +61,26 @@ def database(request, tmp_path_factory) -> str:
             db.session.commit()
         upgrade()
         db.engine.dispose()
-    return url
+    yield url
+    leftovers = _rows_left(url)
+    assert not leftovers, (
+        f"rows left behind by a test (a rolled-back test wrote through another connection?): {leftovers}"
+    )
+
+
+def _rows_left(url: str) -> dict[str, int]:
+    """Rows in the tables every test must leave empty, once the whole session has run."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            counts = {
+                table.name: connection.scalar(select(func.count()).select_from(table))
+                for table in db.metadata.sorted_tables
+                if table.name not in SEEDED_TABLES
+            }
+    finally:
+        engine.dispose()
+    return {name: count for name, count in counts.items() if count}
 
 
 def _empty_tables() -> None:
@@ -62,6 +91,76 @@ def _empty_tables() -> None:
         for table in tables:
             db.session.execute(table.delete())
     db.session.commit()
+
+
+@contextmanager
+def _emptied_afterwards() -> Iterator[None]:
+    """Commits are real (other connections see them); every table is emptied after the test."""
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        _empty_tables()
+        db.session.remove()
+
+
+class _ConnectionFirst:
+    """Flask-SQLAlchemy picks the engine by bind key and ignores `Session(bind=...)`;
+    under rollback isolation the test's connection must win."""
+
+    bind: Engine | Connection | None
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Engine | Connection:
+        if isinstance(self.bind, Connection):
+            return self.bind
+        return super().get_bind(*args, **kwargs)  # type: ignore[misc]
+
+
+def _sqlite_begins_transactions(engine: Engine) -> None:
+    """pysqlite's legacy transaction control sends no BEGIN before a SAVEPOINT, so releasing the
+    first savepoint would commit for real; SQLAlchemy emits BEGIN itself instead (SQLAlchemy docs,
+    SQLite "Enabling Non-Legacy SQLite Transactional Modes", the hooks for Python < 3.12)."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_begin(dbapi_connection, connection_record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def _rolled_back_afterwards() -> Iterator[None]:
+    """One outer transaction on one connection, rolled back after the test.
+
+    Every session made during the test (db.session is scoped to the app context, and each client
+    request has its own) is bound to that connection with join_transaction_mode="create_savepoint":
+    a commit releases a savepoint, a rollback returns to it, and the outer transaction survives both.
+    """
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _sqlite_begins_transactions(engine)
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = db.session.session_factory
+    saved_class, saved_kw = factory.class_, dict(factory.kw)
+    factory.class_ = type("JoinedSession", (_ConnectionFirst, saved_class), {})
+    factory.kw.update(bind=connection, join_transaction_mode="create_savepoint")
+    db.session.remove()
+    try:
+        yield
+    finally:
+        db.session.remove()
+        factory.class_ = saved_class
+        factory.kw.clear()
+        factory.kw.update(saved_kw)
+        outer.rollback()
+        connection.close()
+
+
+def keeps_committed_data(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("committed") is not None
 
 
 class IsolatedClient(FlaskClient):
@@ -82,15 +181,16 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(database: str, app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
     app = create_app(_config_for(database, **app_config))
     app.test_client_class = IsolatedClient
+    isolation = _emptied_afterwards if keeps_committed_data(request) else _rolled_back_afterwards
     with app.app_context():
-        yield app
-        db.session.rollback()
-        _empty_tables()
-        db.session.remove()
-        db.engine.dispose()
+        try:
+            with isolation():
+                yield app
+        finally:
+            db.engine.dispose()
 
 
 @pytest.fixture

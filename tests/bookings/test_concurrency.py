@@ -27,6 +27,9 @@ from bookings.models import Occurrence
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 16
 
+# gunicorn's workers read and write through their own connections: the data must be committed.
+pytestmark = pytest.mark.committed
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -28,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from accounts import services as accounts
 from accounts.models import User
 from app import clock, create_app
-from app.extensions import db
+from app.extensions import db, limiter
 from bookings import events
 from bookings import services as bookings
 from bookings.models import Booking, Event, Status
@@ -143,10 +144,7 @@ def _rolled_back_afterwards() -> Iterator[None]:
     request has its own) is bound to that connection with join_transaction_mode="create_savepoint":
     a commit releases a savepoint, a rollback returns to it, and the outer transaction survives both.
     """
-    engine = db.engine
-    if engine.dialect.name == "sqlite":
-        _sqlite_begins_transactions(engine)
-    connection = engine.connect()
+    connection = db.engine.connect()
     outer = connection.begin()
     factory = db.session.session_factory
     saved_class, saved_kw = factory.class_, dict(factory.kw)
@@ -185,17 +183,78 @@ def app_config() -> dict[str, Any]:
     return {}
 
 
+class _Apps:
+    """Apps built once per database, isolation and configuration, and reset after each test.
+
+    Building an app (blueprints, a hundred URL rules compiled, Jinja templates compiled on first
+    render) costs more than most tests. Between tests an app gets its configuration back and the
+    rate limiter fresh storage; a test that changes the app itself (adds routes) is marked `own_app`.
+    """
+
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self._apps: OrderedDict[tuple, tuple[Flask, dict[str, Any]]] = OrderedDict()
+
+    def get(self, database: str, app_config: dict[str, Any], committed: bool) -> tuple[Flask, dict[str, Any]]:
+        key = (database, committed, repr(sorted(app_config.items())))
+        if key in self._apps:
+            self._apps.move_to_end(key)
+            return self._apps[key]
+        app = self.build(database, app_config, committed)
+        self._apps[key] = (app, dict(app.config))
+        while len(self._apps) > self.SIZE:
+            self.dispose(self._apps.popitem(last=False)[1][0])
+        return self._apps[key]
+
+    @staticmethod
+    def build(database: str, app_config: dict[str, Any], committed: bool) -> Flask:
+        app = create_app(_config_for(database, **app_config))
+        app.test_client_class = IsolatedClient
+        with app.app_context():
+            if not committed and db.engine.dialect.name == "sqlite":
+                _sqlite_begins_transactions(db.engine)
+        return app
+
+    @staticmethod
+    def dispose(app: Flask) -> None:
+        with app.app_context():
+            db.engine.dispose()
+
+    def close(self) -> None:
+        while self._apps:
+            self.dispose(self._apps.popitem()[1][0])
+
+
+@pytest.fixture(scope="session")
+def _apps() -> Iterator[_Apps]:
+    apps = _Apps()
+    yield apps
+    apps.close()
+
+
 @pytest.fixture
-def app(database: str, app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
-    app = create_app(_config_for(database, **app_config))
-    app.test_client_class = IsolatedClient
-    isolation = _emptied_afterwards if keeps_committed_data(request) else _rolled_back_afterwards
+def app(database: str, _apps: _Apps, app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
+    committed = keeps_committed_data(request)
+    own = request.node.get_closest_marker("own_app") is not None
+    if own:
+        app, config = _Apps.build(database, app_config, committed), {}
+    else:
+        app, config = _apps.get(database, app_config, committed)
+    # Flask-Limiter is one global object that the last init_app configured: configure it for this
+    # app again (a reused app also gets empty counters).
+    limiter.init_app(app)
+    isolation = _emptied_afterwards if committed else _rolled_back_afterwards
     with app.app_context():
         try:
             with isolation():
                 yield app
         finally:
-            db.engine.dispose()
+            if own:
+                db.engine.dispose()
+            else:
+                app.config.clear()
+                app.config.update(config)
 
 
 @pytest.fixture

@@ -1,5 +1,9 @@
-"""Fixtures: one app per test on a real database (SQLite, and PostgreSQL when
-TEST_DATABASE_URL is set), schema from the real migrations, and factories.
+"""Fixtures: the app on a real database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
+schema from the real migrations, and factories.
+
+Apps. An app is built once per database, isolation and configuration (`app_config`) and reset
+after each test (configuration, rate limiter); a test that changes the app itself, such as adding
+routes, is marked `@pytest.mark.own_app` and gets one of its own.
 
 Isolation. By default a test runs inside one outer transaction on one connection, rolled back at
 the end: every session of the test (its own, and one per request made through the client) joins

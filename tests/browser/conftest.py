@@ -36,7 +36,8 @@ def live_server(app: Flask, request: pytest.FixtureRequest) -> Iterator[str]:
     if not keeps_committed_data(request):
         pytest.fail("a live server reads through its own connections: mark the test @pytest.mark.committed")
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    # Polled every 50 ms, not 0.5 s, so shutdown() at teardown returns at once.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="live-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -49,6 +49,7 @@ def request_for(client, status: int, make_user, auth):
     }[status]
 
 
+@pytest.mark.own_app  # adds routes to the app
 @pytest.mark.parametrize("status", sorted(MESSAGES))
 @pytest.mark.parametrize("lang", ["en", "ro"])
 def test_error_page_in_both_languages(failing_app, client, make_user, auth, status, lang):
@@ -65,11 +66,13 @@ def test_error_page_in_both_languages(failing_app, client, make_user, auth, stat
     assert 'class="hint"' in response.text  # a helpful next step, not only a code
 
 
+@pytest.mark.own_app  # adds routes to the app
 def test_server_error_hides_the_exception(failing_app, client):
     response = client.get("/test-only/boom", headers=ENGLISH)
     assert response.status_code == 500 and "kaput" not in response.text and "Traceback" not in response.text
 
 
+@pytest.mark.own_app  # adds routes to the app
 def test_api_errors_stay_problem_json(failing_app, client):
     assert client.get("/api/v1/nope").content_type == "application/problem+json"
 

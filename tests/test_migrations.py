@@ -1,5 +1,6 @@
 """Migrations build exactly the schema the models describe, and upgrade is idempotent."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -9,6 +10,7 @@ from accounts.models import Institution
 from app.extensions import db
 
 
+@pytest.mark.committed  # reads the schema through a second connection
 def test_models_and_migrations_agree(app):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -16,6 +18,7 @@ def test_models_and_migrations_agree(app):
     assert diff == []
 
 
+@pytest.mark.committed  # Alembic migrates through its own connection
 def test_upgrade_is_idempotent_and_seeds_the_universities(app):
     upgrade()
     codes = db.session.scalars(select(Institution.code).order_by(Institution.id)).all()

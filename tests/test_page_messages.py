@@ -2,10 +2,7 @@
 
 from datetime import datetime
 
-from app import clock
 from app.extensions import db
-from bookings import services as bookings
-from resources import services as catalogue
 from tests.conftest import ENGLISH
 
 ROMANIAN = {"Accept-Language": "ro"}
@@ -52,19 +49,13 @@ def test_bad_month_is_flashed_in_romanian(client, auth, make_user):
     assert 'class="flash flash-error" role="alert"' in page.text
 
 
-def test_approval_over_a_clash_names_the_reason_in_the_page_language(client, auth, make_user, make_resource):
+def test_approval_over_a_clash_names_the_reason_in_the_page_language(
+    client, auth, make_user, make_resource, make_booking, make_block
+):
     aula = make_resource("UMFT", "room", approval="all")
     manager = make_user("UMFT", "manager")
-    request, _ = bookings.create_booking(
-        make_user("UPT"),
-        resource_id=aula.id,
-        start=datetime(2026, 11, 10, 10),
-        end=datetime(2026, 11, 10, 12),
-        title="Conferință",
-        now=clock.now(),
-    )
-    catalogue.create_block(manager, aula.id, start=datetime(2026, 11, 10, 11), end=datetime(2026, 11, 10, 13))
-    db.session.commit()
+    request = make_booking(aula, make_user("UPT"), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12))
+    make_block(aula, datetime(2026, 11, 10, 11), datetime(2026, 11, 10, 13), by=manager)
     auth.login(manager.email)
     page = client.post(f"/approvals/{request.id}", data={"approve": "1"}, headers=ROMANIAN, follow_redirects=True)
     assert '<p class="flash flash-error" role="alert">Neaprobat: resursa este blocată atunci</p>' in page.text

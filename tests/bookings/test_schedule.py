@@ -11,9 +11,7 @@ from sqlalchemy import event
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from bookings import schedule
-from bookings.services import create_booking
 from resources.hours import closed_spans
-from resources.models import Block
 
 NOW = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)  # the pinned test clock: Monday 09:00 in Bucharest
 D = "2026-11-10"  # a Tuesday
@@ -66,19 +64,13 @@ def test_closed_spans_join_a_midnight_interval_and_none_means_always_open():
 # --- the week of one resource ---------------------------------------------------------------------
 
 
-def test_week_marks_own_bookings_with_title_and_hides_other_titles(api_for, make_user, make_resource, admin):
+def test_week_marks_own_bookings_with_title_and_hides_other_titles(make_user, make_resource, make_booking, make_block):
     lab = make_resource("UVT", opening_hours=WEEKDAYS_8_20)
     alice, bob = make_user("UVT"), make_user("UPT")
-    api_for(alice).book(lab, f"{D}T10:00", f"{D}T12:00", title="Alice seminar")
-    api_for(bob).book(lab, f"{D}T12:00", f"{D}T13:00", title="Bob secret project")  # touching, no gap
-    api_for(admin).post(
-        f"/api/v1/resources/{lab.id}/blocks",
-        {"start": "2026-11-11T09:00", "end": "2026-11-11T10:00", "reason": "Revizie"},
-    )
-    db.session.add(
-        Block(resource_id=lab.id, start_at=utc(2026, 11, 12, 12), end_at=utc(2026, 11, 12, 13), source="import")
-    )
-    db.session.commit()
+    make_booking(lab, alice, datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12), title="Alice seminar")
+    make_booking(lab, bob, datetime(2026, 11, 10, 12), datetime(2026, 11, 10, 13), title="Bob secret project")
+    make_block(lab, datetime(2026, 11, 11, 9), datetime(2026, 11, 11, 10), reason="Revizie")
+    make_block(lab, utc(2026, 11, 12, 12), utc(2026, 11, 12, 13), source="import")
 
     week = schedule.week_view(alice, lab.id, date(2026, 11, 10), now=NOW)
 
@@ -109,7 +101,7 @@ def test_week_marks_own_bookings_with_title_and_hides_other_titles(api_for, make
     assert ("12:00", "13:00", "booking", "Bob secret project") in managed
 
 
-def test_week_across_the_october_change_keeps_local_times(make_user, make_resource):
+def test_week_across_the_october_change_keeps_local_times(make_user, make_resource, make_booking):
     room = make_resource("UVT", kind="room")  # always open
     member = make_user("UVT")
     earlier = datetime(2026, 10, 1, 7, tzinfo=UTC)
@@ -118,8 +110,7 @@ def test_week_across_the_october_change_keeps_local_times(make_user, make_resour
         (datetime(2026, 10, 25, 1), datetime(2026, 10, 25, 5), "Across the repeated hour"),
         (datetime(2026, 10, 26, 10), datetime(2026, 10, 26, 12), "Monday, winter time"),
     ]:
-        create_booking(member, resource_id=room.id, start=start, end=end, title=title, now=earlier)
-    db.session.commit()
+        make_booking(room, member, start, end, title=title, now=earlier)
 
     now = datetime(2026, 10, 19, 5, tzinfo=UTC)  # Monday of that week, 08:00 local
     week = schedule.week_view(member, room.id, date(2026, 10, 25), now=now)
@@ -336,22 +327,13 @@ def test_free_stretches_respect_buffer_notice_and_booking_window(api_for, make_u
 
 
 def test_linked_spaces_take_the_buffer_around_their_bookings_but_not_their_blocks(
-    api_for, make_user, make_resource, admin
+    api_for, make_user, make_resource, make_block
 ):
     court = make_resource("UVT", "sports", buffer_minutes=30)
     hall = make_resource("UVT", "sports", linked_to=[court.id])
     member = make_user("UVT")
     api_for(member).book(hall, f"{D}T10:00", f"{D}T11:00", title="Hall")
-    db.session.add(
-        Block(
-            resource_id=hall.id,
-            start_at=utc(2026, 11, 10, 13),  # 15:00-16:00 local
-            end_at=utc(2026, 11, 10, 14),
-            reason="Revizie",
-            source="manual",
-        )
-    )
-    db.session.commit()
+    make_block(hall, datetime(2026, 11, 10, 15), datetime(2026, 11, 10, 16), reason="Revizie")
     tuesday = texts(schedule.week_view(member, court.id, date(2026, 11, 10), now=NOW).days[1])
     assert [(a, b) for a, b, kind, _ in tuesday if kind == "linked"] == [("10:00", "11:00"), ("15:00", "16:00")]
     # The booking keeps 30 minutes clear on both sides, the block none: what a booking of the court would get.

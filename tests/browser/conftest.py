@@ -13,6 +13,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.conftest import keeps_committed_data
+
 CHROMIUM = "chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -29,10 +31,13 @@ TIMEOUT_MS = 10_000
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
+def live_server(app: Flask, request: pytest.FixtureRequest) -> Iterator[str]:
     """The test's app on 127.0.0.1 and a free port, in a daemon thread; yields the base URL."""
+    if not keeps_committed_data(request):
+        pytest.fail("a live server reads through its own connections: mark the test @pytest.mark.committed")
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    # Polled every 50 ms, not 0.5 s, so shutdown() at teardown returns at once.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="live-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -20,7 +20,8 @@ from calendars import services as calendars
 from events.services import Item, create_event
 from tests.browser.conftest import overflow_x, sign_in
 
-pytestmark = pytest.mark.browser
+# The live server answers from its own thread and connections: the data must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from bookings.models import Booking
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+# The live server answers from its own thread and connections: the data must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
 D = "2026-11-10"  # a Tuesday; the test clock is Monday 2026-11-02 09:00 in Bucharest
 HOURS = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

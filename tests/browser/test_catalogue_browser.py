@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+# The live server answers from its own thread and connections: the data must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
 RO_CATALOG = Path(__file__).resolve().parents[2] / "translations" / "ro" / "LC_MESSAGES" / "messages.mo"
 

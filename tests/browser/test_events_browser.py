@@ -12,7 +12,8 @@ from events.models import Event
 from resources import services as catalogue
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+# The live server answers from its own thread and connections: the data must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
 
 def sign_in(page, base: str, email: str) -> None:

@@ -21,7 +21,8 @@ from notifications.mails import compose
 from notifications.models import OutboxMessage
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+# The live server answers from its own thread and connections: the data must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
 RESEARCHER = "mihai.popescu@upt.example.org"
 

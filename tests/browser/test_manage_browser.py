@@ -15,7 +15,8 @@ from bookings.models import Occurrence
 from resources.models import Resource
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+# The live server answers from its own thread and connections: the data must be committed.
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
 
 def sign_in(page, base: str, email: str) -> None:

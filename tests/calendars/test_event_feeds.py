@@ -3,48 +3,51 @@
 
 from datetime import date, datetime
 
+import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
-from bookings.models import Occurrence
-
-D = "2026-11-10"
+from bookings.models import Event, Occurrence
 
 
-def _event(organiser, make_resource, visibility="public") -> dict:
-    aula = make_resource("UPT", "room", name="Aula Magna")
-    seminar = make_resource("UVT", "room", name="Sala 201")
-    beds = make_resource("USVT", "dorm", units=4, capacity=4, name="Camera 12")
-    response = organiser.post(
-        "/api/v1/events",
-        {
-            "title": "Simpozion ATU",
-            "visibility": visibility,
-            "items": [
-                {"resource_id": aula.id, "start": f"{D}T09:00", "end": f"{D}T12:00", "title": "Deschidere"},
-                {"resource_id": seminar.id, "start": f"{D}T14:00", "end": f"{D}T17:00"},
-                {"resource_id": beds.id, "start": "2026-11-09", "end": "2026-11-11", "units": 4},
-            ],
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+@pytest.fixture
+def symposium(make_event, make_resource):
+    """Opening and a seminar on 10 November, guest beds 9-11 November (not programme)."""
+
+    def make(organiser, visibility="public") -> Event:
+        aula = make_resource("UPT", "room", name="Aula Magna")
+        seminar = make_resource("UVT", "room", name="Sala 201")
+        beds = make_resource("USVT", "dorm", units=4, capacity=4, name="Camera 12")
+        return make_event(
+            {
+                "resource": aula,
+                "start": datetime(2026, 11, 10, 9),
+                "end": datetime(2026, 11, 10, 12),
+                "title": "Deschidere",
+            },
+            {"resource": seminar, "start": datetime(2026, 11, 10, 14), "end": datetime(2026, 11, 10, 17)},
+            {"resource": beds, "start": date(2026, 11, 9), "end": date(2026, 11, 11), "units": 4},
+            organiser=organiser,
+            visibility=visibility,
+        )
+
+    return make
 
 
 def _vevents(data: bytes):
     return Calendar.from_ical(data).walk("VEVENT")
 
 
-def test_public_event_feed_is_the_programme(client, api_for, make_user, make_resource, icaljs):
-    event = _event(api_for(make_user("UVT")), make_resource)
-    response = client.get(f"/calendars/events/{event['id']}.ics")
+def test_public_event_feed_is_the_programme(client, symposium, make_user, icaljs):
+    event = symposium(make_user("UVT"))
+    response = client.get(f"/calendars/events/{event.id}.ics")
     assert response.status_code == 200 and response.content_type == "text/calendar; charset=utf-8"
     calendar = Calendar.from_ical(response.data)
     assert str(calendar["X-WR-CALNAME"]) == "Simpozion ATU – ATU Facilities"
     events = sorted(_vevents(response.data), key=lambda e: e["DTSTART"].dt)
     assert [str(e["SUMMARY"]) for e in events] == ["Simpozion ATU – Deschidere", "Simpozion ATU"]
     assert "Aula Magna" in str(events[0]["LOCATION"]) and "UPT" in str(events[0]["LOCATION"])
-    assert str(events[0]["URL"]).endswith(f"/events/{event['id']}")
+    assert str(events[0]["URL"]).endswith(f"/events/{event.id}")
     # Guest beds are not programme; UIDs cannot be matched with the organisers' private copies.
     stored = {o.uid for o in Occurrence.query.all()}
     assert not {str(e["UID"]) for e in events} & stored
@@ -59,29 +62,28 @@ def test_public_event_feed_is_the_programme(client, api_for, make_user, make_res
     assert datetime.fromisoformat(parsed[0]["start"].replace("Z", "+00:00")).hour == 7
 
 
-def test_event_feed_follows_changes(client, api_for, make_user, make_resource, icaljs):
-    organiser = api_for(make_user("UVT"))
-    event = _event(organiser, make_resource)
-    url = f"/calendars/events/{event['id']}.ics"
+def test_event_feed_follows_changes(client, symposium, api_for, make_user, icaljs):
+    user = make_user("UVT")
+    event, organiser = symposium(user), api_for(user)
+    url = f"/calendars/events/{event.id}.ics"
     first = client.get(url)
     assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
-    organiser.patch(f"/api/v1/events/{event['id']}", {"shift_days": 1, "title": "Simpozion ATU 2026"})
+    organiser.patch(f"/api/v1/events/{event.id}", {"shift_days": 1, "title": "Simpozion ATU 2026"})
     moved = sorted(icaljs(client.get(url).data), key=lambda e: e["start"])
     assert [(e["summary"], e["local_start"][:16], e["sequence"]) for e in moved] == [
         ("Simpozion ATU 2026 – Deschidere", "2026-11-11T09:00", 1),
         ("Simpozion ATU 2026", "2026-11-11T14:00", 1),
     ]
-    organiser.delete(f"/api/v1/events/{event['id']}")
+    organiser.delete(f"/api/v1/events/{event.id}")
     assert {e["status"] for e in icaljs(client.get(url).data)} == {"CANCELLED"}
 
 
-def test_alliance_event_feed_needs_a_private_link(client, api_for, make_user, make_resource):
-    organiser = api_for(make_user("UVT"))
-    event = _event(organiser, make_resource, visibility="alliance")
-    response = client.get(f"/calendars/events/{event['id']}.ics")
+def test_alliance_event_feed_needs_a_private_link(client, symposium, api_for, make_user):
+    event = symposium(make_user("UVT"), visibility="alliance")
+    response = client.get(f"/calendars/events/{event.id}.ics")
     assert response.status_code == 404 and response.content_type == "application/problem+json"
     attendee = api_for(make_user("UMFT"))
-    created = attendee.post("/api/v1/calendar-feeds", {"scope": f"event:{event['id']}"})
+    created = attendee.post("/api/v1/calendar-feeds", {"scope": f"event:{event.id}"})
     assert created.status_code == 201, created.get_json()
     feed = client.get(created.get_json()["url"].split("localhost", 1)[1])
     assert feed.status_code == 200

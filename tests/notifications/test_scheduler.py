@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -35,6 +36,7 @@ def test_a_slot_runs_once_and_the_next_slot_runs_again(app):
     ]
 
 
+@pytest.mark.committed  # the scheduler processes claim jobs through their own connections
 def test_two_scheduler_processes_never_run_a_job_twice(app, database):
     env = {**os.environ, "DATABASE_URL": database, "ATU_CONFIG": "testing", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "tick"]

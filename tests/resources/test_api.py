@@ -244,22 +244,12 @@ def test_blocks_in_local_time(client, admin, make_resource, headers):
     assert client.get(f"/api/v1/resources/{resource.id}/blocks").get_json()["items"] == []
 
 
-def test_imported_busy_time_is_not_deleted_one_block_at_a_time(client, admin, headers, make_resource):
-    from datetime import UTC, datetime
-
+def test_imported_busy_time_is_not_deleted_one_block_at_a_time(client, admin, headers, make_resource, make_block):
     from app.extensions import db
     from resources.models import Block
 
     resource = make_resource()
-    imported = Block(
-        resource_id=resource.id,
-        start_at=datetime(2026, 11, 10, 8, tzinfo=UTC),
-        end_at=datetime(2026, 11, 10, 9, tzinfo=UTC),
-        reason="imported",
-        source="import",
-    )
-    db.session.add(imported)
-    db.session.commit()
+    imported = make_block(resource, reason="imported", source="import")
     response = client.delete(f"/api/v1/resources/{resource.id}/blocks/{imported.id}", headers=headers(admin))
     assert response.status_code == 409 and "with its import" in response.get_json()["detail"]
     assert db.session.get(Block, imported.id) is not None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from html import unescape
 
 import pytest
 
-from resources.models import Block
 from tests.conftest import ENGLISH
 
 D = "2026-11-10"  # a Tuesday; the test clock is Monday 2026-11-02 09:00 in Bucharest
@@ -102,24 +102,13 @@ def test_resource_page_prefills_the_booking_form(client, auth, member, make_reso
 
 
 def test_week_calendar_lists_each_day_with_text_not_only_colours(
-    client, auth, api_for, make_user, make_resource, admin
+    client, auth, make_user, make_resource, make_booking, make_block
 ):
     lab = make_resource("UVT", name="Laborator", visibility="public", opening_hours=HOURS)
     alice, bob = make_user("UVT"), make_user("UVT")
-    api_for(alice).book(lab, f"{D}T10:00", f"{D}T12:00", title="Alice seminar")
-    api_for(bob).book(lab, f"{D}T12:00", f"{D}T13:00", title="Bob secret")
-    from app.extensions import db
-    from bookings.schedule import wall_clock_utc
-
-    db.session.add(
-        Block(
-            resource_id=lab.id,
-            start_at=wall_clock_utc(__import__("datetime").date(2026, 11, 11), 9 * 60, "Europe/Bucharest"),
-            end_at=wall_clock_utc(__import__("datetime").date(2026, 11, 11), 10 * 60, "Europe/Bucharest"),
-            reason="Revizie",
-        )
-    )
-    db.session.commit()
+    make_booking(lab, alice, datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12), title="Alice seminar")
+    make_booking(lab, bob, datetime(2026, 11, 10, 12), datetime(2026, 11, 10, 13), title="Bob secret")
+    make_block(lab, datetime(2026, 11, 11, 9), datetime(2026, 11, 11, 10), reason="Revizie")
     auth.login(alice.email)
 
     page = client.get(f"/resources/{lab.id}?week={D}", headers=ENGLISH).text

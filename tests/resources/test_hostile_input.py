@@ -152,11 +152,11 @@ def test_bad_query_strings_are_422(client, make_resource, query):
         ("get", "/api/v1/nothing-here"),
         ("patch", "/api/v1/resources/99999"),
         ("post", "/api/v1/resources/99999/blocks"),
-        ("delete", "/api/v1/resources/1/blocks/99999"),
+        ("delete", "/api/v1/resources/{resource}/blocks/99999"),  # a resource that exists, a block that does not
     ],
 )
 def test_unknown_things_are_404_problems(client, h, make_resource, method, path):
-    make_resource()
+    path = path.format(resource=make_resource().id)  # ids are not reset between tests
     body = {"start": "2026-12-01T10:00", "end": "2026-12-01T11:00"} if path.endswith("blocks") else {}
     response = getattr(client, method)(path, headers=h, json=body)
     assert response.status_code == 404

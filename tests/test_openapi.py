@@ -132,6 +132,7 @@ def test_query_parameters_come_from_the_query_models(client):
     assert {p["name"] for p in availability if p["in"] == "query" and p["required"]} == {"from", "to"}
 
 
+@pytest.mark.own_app  # adds a route
 def test_a_view_under_the_api_without_a_declaration_is_refused(app):
     app.add_url_rule("/api/v1/undeclared", "undeclared", lambda: {})
     with pytest.raises(LookupError, match="undeclared"):

@@ -16,10 +16,14 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.transactions import unit_of_work
 from bookings import services as booking_service
-from bookings.models import AuditEntry, Booking, Event
+from bookings.models import AuditEntry, Booking
 from events import services as event_service
+from events.models import Event
 from notifications.models import OutboxMessage
 from tests.conftest import PASSWORD
+
+# The transaction rule is about what is really committed: these tests commit for real.
+pytestmark = pytest.mark.committed
 
 D = "2026-11-10"  # a Tuesday, after the test clock
 

@@ -7,7 +7,8 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
-from bookings.models import Event, Occurrence
+from bookings.models import Occurrence
+from events.models import Event
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -119,6 +120,8 @@ def test_a_rolled_back_change_leaves_no_outbox_row(announced, api_for, make_user
     assert db.session.scalar(select(func.count(Booking.id))) == 1
 
 
+# Reads what really stayed after a failed request and a failed job: needs real commits and rollbacks.
+@pytest.mark.committed
 def test_a_receiver_that_raises_fails_the_change_and_queues_nothing(
     client, app, runner, api_for, make_user, make_resource
 ):

@@ -365,6 +365,14 @@ def pieces(
 
 
 def free_spans(
-    resource: RuleSettings, busy: BusyTime, asker: Asker, now: datetime, start: datetime, end: datetime
+    resource: RuleSettings,
+    busy: BusyTime,
+    asker: Asker,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    *,
+    units: int = 1,
 ) -> list[tuple[datetime, datetime]]:
-    return [(p.start, p.end) for p in pieces(resource, busy, asker, now, start, end) if p.reason is None]
+    """The free pieces alone: where a booking of `units` units could lie (duration and quota aside)."""
+    return [(p.start, p.end) for p in pieces(resource, busy, asker, now, start, end, units=units) if p.reason is None]

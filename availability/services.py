@@ -31,6 +31,7 @@ from availability.rules import (
     asker_for,
     check_span,
     check_spans,
+    free_spans,
     pieces,
 )
 from bookings.models import Booking, Occurrence
@@ -163,9 +164,7 @@ class FreeIndex:
 
     def __init__(self, resource: Resource, busy: BusyTime, asker: Asker, now: datetime, start, end, units: int):
         self.resource = resource
-        self.free = [
-            (p.start, p.end) for p in pieces(resource, busy, asker, now, start, end, units=units) if p.reason is None
-        ]
+        self.free = free_spans(resource, busy, asker, now, start, end, units=units)
         self.starts = [s for s, _ in self.free]
 
     def allows(self, span: Span) -> bool:

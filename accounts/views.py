@@ -21,7 +21,7 @@ bp = Blueprint("accounts", __name__)
 
 @bp.app_context_processor
 def account_labels():
-    from accounts.forms import AFFILIATION_LABELS, ROLE_LABELS
+    from accounts.models import AFFILIATION_LABELS, ROLE_LABELS
 
     return {"role_labels": ROLE_LABELS, "affiliation_labels": AFFILIATION_LABELS}
 

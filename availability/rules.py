@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from flask_babel import lazy_gettext as _l
+
 from availability.intervals import Span, overlaps, saturated, units_free, widen
 from calendars.zones import to_local
 from resources.hours import closed_spans
@@ -55,6 +57,21 @@ REASONS = {
     "linked": "a linked resource is booked",
     "overlap": "already booked",
     "quota": "over the weekly quota",
+}
+
+# Why a time cannot be booked, as a page says it after "cannot be booked:" (the code stays in the API).
+REASON_LABELS = {
+    "past": _l("it starts in the past"),
+    "notice": _l("it is too short notice"),
+    "too_far": _l("it is beyond the furthest bookable date"),
+    "too_short": _l("it is shorter than the minimum duration"),
+    "too_long": _l("it is longer than the maximum duration"),
+    "closed": _l("the resource is closed then"),
+    "blocked": _l("the resource is blocked then"),
+    "imported": _l("the resource's own calendar is busy then"),
+    "linked": _l("a linked space is booked then"),
+    "overlap": _l("it is already booked then"),
+    "quota": _l("it would exceed your weekly quota"),
 }
 
 # Far enough out to stand for "always before" and "always after" any bookable instant.

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -31,6 +32,19 @@ class Status(enum.StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """The member's name for people, translated when shown."""
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.PENDING: _l("pending"),
+    Status.CONFIRMED: _l("confirmed"),
+    Status.REJECTED: _l("rejected"),
+    Status.CANCELLED: _l("cancelled"),
+}
 
 
 # Statuses whose occurrences hold their units: a pending request holds its slot until decided.

@@ -12,9 +12,10 @@ from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
 from app.i18n import error_text, page_text
+from availability.rules import REASON_LABELS
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
-from bookings.models import Status
+from bookings.models import STATUS_LABELS, Status
 from bookings.waitlist import list_waitlist
 from calendars.zones import to_local
 from resources import services as catalogue
@@ -22,28 +23,18 @@ from resources.models import Kind
 
 bp = Blueprint("bookings", __name__)
 
-REASON_TEXT = {
-    "past": lambda: _("it starts in the past"),
-    "notice": lambda: _("it is too short notice"),
-    "too_far": lambda: _("it is beyond the furthest bookable date"),
-    "too_short": lambda: _("it is shorter than the minimum duration"),
-    "too_long": lambda: _("it is longer than the maximum duration"),
-    "closed": lambda: _("the resource is closed then"),
-    "blocked": lambda: _("the resource is blocked then"),
-    "imported": lambda: _("the resource's own calendar is busy then"),
-    "linked": lambda: _("a linked space is booked then"),
-    "overlap": lambda: _("it is already booked then"),
-    "quota": lambda: _("it would exceed your weekly quota"),
-}
-
 
 def reason_text(reason: str) -> str:
-    return REASON_TEXT.get(reason, lambda: reason)()
+    return str(REASON_LABELS.get(reason, reason))
 
 
 @bp.app_context_processor
 def booking_helpers():
     return {"reason_text": reason_text, "to_local": to_local}
+
+
+# A global, not a context variable: macros imported without context (events/_items.html) read it too.
+bp.add_app_template_global(STATUS_LABELS, "status_labels")
 
 
 def _booking_values(form: BookingForm, is_dorm: bool) -> dict:

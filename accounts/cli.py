@@ -38,6 +38,6 @@ def create_user(email: str, password: str, institution: str, role: str, affiliat
         )
     except InvalidInput as exc:
         db.session.rollback()
-        raise click.ClickException(exc.detail) from exc
+        raise click.ClickException(str(exc.detail)) from exc
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} at {user.institution.code} (id {user.id}).")

@@ -13,7 +13,6 @@ from accounts.forms import LoginForm, LogoutForm, UserCreateForm, UserEditForm, 
 from accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db, limiter
-from app.i18n import page_text
 from app.pagination import page_number
 
 bp = Blueprint("accounts", __name__)
@@ -88,18 +87,7 @@ def _apply_errors(form, exc: InvalidInput) -> None:
     fallback = form.email if isinstance(form, UserCreateForm) else form.full_name
     for name, message in exc.messages.items():
         target = getattr(form, name, None) or fallback
-        target.errors = [*target.errors, _translated(message)]
-
-
-def _translated(message: str) -> str:
-    messages = {
-        "you cannot remove your own admin role; ask another admin": _(
-            "You cannot remove your own admin role; ask another administrator."
-        ),
-        "you cannot deactivate your own account": _("You cannot deactivate your own account."),
-        "a user with this email already exists": _("A user with this email already exists."),
-    }
-    return messages.get(message) or page_text(message)
+        target.errors = [*target.errors, str(message)]
 
 
 @bp.get("/admin/users")

@@ -1,28 +1,35 @@
 """Domain exceptions and the one place they become HTTP answers.
 
 The API (and feeds) answer `application/problem+json` (RFC 9457); pages answer
-an HTML error page in the visitor's language.
+an HTML error page in the visitor's language. Messages are raised made with
+`lazy_gettext` and translated here, when the answer is built, in the request's language.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeAlias
 
 from flask import Flask, json, render_template, request
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
+
+# A message for a person: lazy (translated when shown) or plain text such as a parser's own words.
+Message: TypeAlias = str | LazyString
 
 
 class DomainError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+    def __init__(self, detail: Message | None = None, **extra: Any) -> None:
+        if detail is None or (isinstance(detail, str) and not detail):  # a lazy message stays unevaluated
+            detail = self.title
+        super().__init__(detail)
+        self.detail = detail
         self.extra = extra
 
     def problem_fields(self) -> dict[str, Any]:
@@ -56,15 +63,22 @@ class InvalidInput(DomainError):
     status = 422
     title = "Invalid input"
 
-    def __init__(self, errors: dict[str, str] | list[dict[str, str]], detail: str | None = None):
+    def __init__(self, errors: dict[str, Any] | list[dict[str, Any]], detail: Message | None = None):
         if isinstance(errors, dict):
             errors = [field_error(field, message) for field, message in errors.items()]
         self.errors = errors
-        super().__init__(detail or "; ".join(f"{e['field']}: {e['detail']}" for e in errors))
+        super().__init__(detail or LazyString(_joined, errors))
 
     @property
-    def messages(self) -> dict[str, str]:
+    def messages(self) -> dict[str, Message]:
         return {e["field"]: e["detail"] for e in self.errors}
+
+    def errors_json(self) -> list[dict[str, str]]:
+        return [{**e, "detail": str(e["detail"])} for e in self.errors]
+
+
+def _joined(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
 
 
 class MalformedRequest(DomainError):
@@ -72,7 +86,7 @@ class MalformedRequest(DomainError):
     title = "Malformed request"
 
 
-def field_error(field: str, detail: str) -> dict[str, str]:
+def field_error(field: str, detail: Message) -> dict[str, Any]:
     pointer = "#/" + field.replace(".", "/") if field else "#"
     return {"field": field, "pointer": pointer, "detail": detail}
 
@@ -84,8 +98,8 @@ def wants_problem_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def problem_response(status: int, title: str, detail: str, **extra: Any):
-    body = {"type": "about:blank", "status": status, "title": title, "detail": detail}
+def problem_response(status: int, title: str, detail: Message, **extra: Any):
+    body = {"type": "about:blank", "status": status, "title": title, "detail": str(detail)}
     body.update({k: v for k, v in extra.items() if v is not None})
     return json.dumps(body), status, {"Content-Type": "application/problem+json"}
 
@@ -113,7 +127,7 @@ def register_error_handlers(app: Flask) -> None:
         if wants_problem_json():
             extra = error.problem_fields()
             if isinstance(error, InvalidInput):
-                extra["errors"] = error.errors
+                extra["errors"] = error.errors_json()
             body, status, headers = problem_response(error.status, error.title, error.detail, **extra)
             if isinstance(error, Unauthenticated):
                 headers["WWW-Authenticate"] = 'Bearer realm="atu-facilities"'

@@ -1,15 +1,28 @@
-"""Language choice: an explicit choice (cookie) wins, then the browser's Accept-Language."""
+"""Language choice: an explicit choice (cookie) wins, then the browser's Accept-Language.
+
+The API and the feeds answer in the language of Accept-Language, English when none is asked for.
+Services raise messages made with `lazy_gettext`: they are translated when rendered, in the page's
+or the request's language.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_locale
+from flask_babel.speaklater import LazyString
 
 LANG_COOKIE = "lang"
+# Machine clients (the JSON API, calendar feeds) have no language cookie: English unless they ask.
+MACHINE_PATHS = ("/api/", "/calendars/", "/healthz")
+MACHINE_DEFAULT_LOCALE = "en"
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a command or a job: messages as raised, in English
+        return MACHINE_DEFAULT_LOCALE
+    if request.path.startswith(MACHINE_PATHS):
+        return request.accept_languages.best_match(languages) or MACHINE_DEFAULT_LOCALE
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen is not None and chosen in languages:
         return chosen
@@ -23,6 +36,13 @@ def current_language() -> str:
 
 def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    flask_default = app.json.default  # type: ignore[attr-defined]
+
+    def json_default(value):
+        """A lazy message in a JSON answer is text in the request's language."""
+        return str(value) if isinstance(value, LazyString) else flask_default(value)
+
+    app.json.default = json_default  # type: ignore[attr-defined]
     app.add_url_rule("/language/<code>", "switch_language", switch_language)
 
     @app.template_filter("localtime")
@@ -58,58 +78,22 @@ def switch_language(code: str):
     return response
 
 
-def N_(message: str) -> str:
-    """Mark a message for the catalogue without translating it here (pybabel extracts N_ by default)."""
-    return message
-
-
-# Services raise plain English (the API answers it as is). These are the fixed ones the pages show; the
-# pages look them up in the catalogue through page_text. A message missing here is shown in English.
-SERVICE_MESSAGES = (
-    N_("This resource is not open to partner universities."),
-    N_("This resource needs training: ask its manager for an authorisation."),
-    N_("Only managers and admins decide requests."),
-    N_("Only a manager of the owning university (or an admin) decides requests."),
-    N_("Only an admin or a manager of the owning institution may do this."),
-    N_("Statements are for managers and admins."),
-    N_("give a month as YYYY-MM between 2000 and 2099"),
-    N_("the check-out day must be after the check-in day"),
-    N_("one booking may last at most a year"),
-    N_("this resource does not use check-in"),
-    N_("Check-in opens 15 minutes before the session and closes when it ends."),
-    N_("the slot has already started"),
-    N_("There is no hold to accept on this booking."),
-    N_("The hold has lapsed."),
-    N_("no user with this email"),
-    N_("give an http(s) or webcal address of an iCal feed"),
-    N_("This event is cancelled."),
-    N_("Only the event's organisers may change it."),
-    N_("that would remove every item; cancel the event instead"),
-    N_("Only the main organiser may change who organises the event."),
-)
-
-
-def page_text(message: str) -> str:
-    """A service's message in the visitor's language when the catalogue has it, else as raised."""
-    from flask_babel import gettext
-
-    return gettext(message) if message else message
-
-
-def _raised(error: Exception) -> list[str]:
+def _raised(error: Exception) -> list:
     from app.errors import InvalidInput
 
-    return list(error.messages.values()) if isinstance(error, InvalidInput) else [str(getattr(error, "detail", error))]
+    return list(error.messages.values()) if isinstance(error, InvalidInput) else [getattr(error, "detail", str(error))]
 
 
 def error_text(error: Exception) -> str:
     """What a page says about a refused action: each field message of invalid input, else the detail."""
-    return " ".join(page_text(m) for m in _raised(error))
+    return " ".join(str(m) for m in _raised(error))
 
 
 def error_page_detail(error: Exception) -> str | None:
-    """The detail for an error page, left off when none of it is translated into the page's language:
-    the page already says what happened in that language, an English sentence would only add noise."""
+    """The detail for an error page, left off when none of it is translated (only messages raised with
+    lazy_gettext are): the page already says what happened in its language, an English sentence
+    would only add noise."""
     raised = _raised(error)
-    shown = [page_text(m) for m in raised]
-    return None if shown == raised and current_language() != "en" else " ".join(shown)
+    if current_language() != "en" and not any(isinstance(m, LazyString) for m in raised):
+        return None
+    return " ".join(str(m) for m in raised)

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,7 +18,7 @@ from accounts.models import Institution
 from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
-from app.i18n import error_text, page_text
+from app.i18n import error_text
 from bookings import events as service
 from bookings.forms import EventDetailsForm, EventForm, EventItemsForm, EventShiftForm
 from calendars.views import base_url
@@ -85,7 +86,7 @@ def _rows_to_items(form_items, resources: dict[int, Resource]) -> tuple[list[ser
         )
         rows.append(index)
     if not ok:
-        raise InvalidInput({"items": "some rows are incomplete"})
+        raise InvalidInput({"items": _l("some rows are incomplete")})
     return items, rows
 
 
@@ -237,13 +238,13 @@ def _show_errors(form, exc: InvalidInput) -> None:
     for field, message in exc.messages.items():
         if field == "items":
             if not any(row.errors for row in form.items):
-                flash(page_text(message), "error")
+                flash(str(message), "error")
             continue
         target = getattr(form, field, None)
         if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, page_text(message)]
+            target.errors = [*target.errors, str(message)]
         else:
-            flash(page_text(message), "error")
+            flash(str(message), "error")
 
 
 @bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from accounts.models import User
@@ -273,7 +274,7 @@ def _drawn_hours(resource: Resource, days: Sequence[Day], default: tuple[int, in
 def check_year(day: date | None, name: str) -> None:
     """Days the pages and the API accept: 2000 to 2099 (the bookable years); raises InvalidInput."""
     if day is not None and not 2000 <= day.year < 2100:
-        raise InvalidInput({name: "must be between 2000 and 2099"})
+        raise InvalidInput({name: _l("must be between 2000 and 2099")})
 
 
 def week_view(viewer: User | None, resource_id: int, start_day: date | None, *, now: datetime) -> WeekView:
@@ -387,19 +388,19 @@ def search_free(
     """
     check_year(day, "date")
     if day is None and (start is not None or end is not None or nights is not None):
-        raise InvalidInput({"date": "give the date (the check-in day for nights)"})
+        raise InvalidInput({"date": _l("give the date (the check-in day for nights)")})
     if nights is not None:
         if start is not None or end is not None:
-            raise InvalidInput({"nights": "give either a start and end time or a number of nights"})
+            raise InvalidInput({"nights": _l("give either a start and end time or a number of nights")})
         if not 1 <= nights <= MAX_NIGHTS:
-            raise InvalidInput({"nights": f"must be between 1 and {MAX_NIGHTS}"})
+            raise InvalidInput({"nights": _l("must be between 1 and %(max)s", max=MAX_NIGHTS)})
         if kind not in (None, Kind.DORM.value):
-            raise InvalidInput({"nights": "nights apply to dorm rooms"})
+            raise InvalidInput({"nights": _l("nights apply to dorm rooms")})
         kind = Kind.DORM.value
     elif day is not None and (start is None or end is None):
-        raise InvalidInput({"start" if start is None else "end": "give a start and an end time, or nights"})
+        raise InvalidInput({"start" if start is None else "end": _l("give a start and an end time, or nights")})
     elif start is not None and end is not None and end <= start:
-        raise InvalidInput({"end": "must be after start"})
+        raise InvalidInput({"end": _l("must be after start")})
     query = catalogue_query(
         viewer, kind=kind, feature=feature, q=q, min_capacity=min_capacity, institutions=institutions
     )

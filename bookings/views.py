@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
-from app.i18n import error_text, page_text
+from app.i18n import error_text
 from availability.rules import REASON_LABELS
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
@@ -95,7 +95,7 @@ def book(resource_id: int):
                 target = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}.get(
                     field, getattr(form, field, form.title)
                 )
-                target.errors = [*target.errors, page_text(message)]
+                target.errors = [*target.errors, str(message)]
         else:
             if booking.status == Status.PENDING:
                 flash(
@@ -397,7 +397,7 @@ def reschedule(booking_id: int):
             fields = {"start": first, "end": form.check_out if is_dorm else form.end_time}
             for name, message in exc.messages.items():
                 field = fields.get(name, first)
-                field.errors = [*field.errors, message]
+                field.errors = [*field.errors, str(message)]
         except Conflict as exc:
             db.session.rollback()
             flash(str(exc.detail), "error")

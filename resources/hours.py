@@ -12,6 +12,8 @@ import itertools
 import re
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from calendars.zones import zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -32,21 +34,21 @@ def validate_opening_hours(hours: object) -> dict[str, str]:
     if hours is None:
         return {}
     if not isinstance(hours, dict):
-        return {"opening_hours": "must be an object keyed by weekday (mon … sun) or null"}
+        return {"opening_hours": _l("must be an object keyed by weekday (mon … sun) or null")}
     errors: dict[str, str] = {}
     for day, intervals in hours.items():
         path = f"opening_hours.{day}"
         if day not in WEEKDAYS:
-            errors[path] = "unknown weekday; use mon, tue, wed, thu, fri, sat, sun"
+            errors[path] = _l("unknown weekday; use mon, tue, wed, thu, fri, sat, sun")
             continue
         if not isinstance(intervals, list) or len(intervals) > MAX_INTERVALS_PER_DAY:
-            errors[path] = f"must be a list of at most {MAX_INTERVALS_PER_DAY} [start, end] pairs"
+            errors[path] = _l("must be a list of at most %(num)s [start, end] pairs", num=MAX_INTERVALS_PER_DAY)
             continue
         spans = []
         for index, pair in enumerate(intervals):
             item = f"{path}.{index}"
             if not isinstance(pair, list | tuple) or len(pair) != 2:
-                errors[item] = 'must be a pair like ["08:00", "20:00"]'
+                errors[item] = _l('must be a pair like ["08:00", "20:00"]')
                 continue
             try:
                 start, end = parse_hhmm(pair[0]), parse_hhmm(pair[1])
@@ -54,13 +56,13 @@ def validate_opening_hours(hours: object) -> dict[str, str]:
                 errors[item] = str(exc)
                 continue
             if start >= end:
-                errors[item] = "must start before it ends"
+                errors[item] = _l("must start before it ends")
                 continue
             spans.append((start, end, item))
         spans.sort()
         for (_, prev_end, _), (start, _, item) in itertools.pairwise(spans):
             if start < prev_end:
-                errors[item] = "overlaps the previous interval"
+                errors[item] = _l("overlaps the previous interval")
     return errors
 
 

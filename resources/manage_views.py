@@ -18,7 +18,7 @@ from accounts.models import Institution, Role
 from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
-from app.i18n import current_language, page_text
+from app.i18n import current_language
 from app.pagination import page_number
 from app.validation import errors_from_pydantic
 from availability.intervals import overlaps
@@ -72,7 +72,7 @@ def _schema_errors(values: dict, creating: bool) -> list[dict[str, str]]:
 def _show_errors(form: ResourceForm, errors: list[dict[str, str]]) -> None:
     for error in errors:
         target = form.field_for(error["field"])
-        detail = page_text(error["detail"])
+        detail = str(error["detail"])
         message = detail if target is not None else f"{error['field']}: {detail}"
         target = target or form.name
         target.errors = [*target.errors, message]
@@ -179,7 +179,7 @@ def blocks(resource_id: int):
             db.session.rollback()
             for field, message in exc.messages.items():
                 target = {"start": form.start_date, "end": form.end_date}.get(field, form.reason)
-                target.errors = [*target.errors, page_text(message)]
+                target.errors = [*target.errors, str(message)]
         else:
             flash(_("Blocked period added."), "success")
             if overlapping:

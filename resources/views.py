@@ -69,7 +69,7 @@ def _form_errors(form: CatalogueFilterForm, exc: InvalidInput) -> None:
     fields = {"start": form.start_time, "end": form.end_time, "nights": form.nights, "date": form.date}
     for name, message in exc.messages.items():
         target = fields.get(name, form.date)
-        target.errors = [*target.errors, message]
+        target.errors = [*target.errors, str(message)]
 
 
 @bp.get("/")
@@ -147,7 +147,7 @@ def catalogue():
         try:
             result = services.search_resources(_viewer(), page=page, per_page=PER_PAGE, **filters)
         except InvalidInput as exc:
-            form.date.errors = [*form.date.errors, *exc.messages.values()]
+            form.date.errors = [*form.date.errors, *map(str, exc.messages.values())]
             status = 422
     else:
         status = 422

@@ -37,8 +37,8 @@ class Affiliation(enum.StrEnum):
 
 
 # Labels live beside their enums; forms, pages and messages all read them from here.
-ROLE_LABELS = {Role.MEMBER: _l("Member"), Role.MANAGER: _l("Manager"), Role.ADMIN: _l("Administrator")}
-AFFILIATION_LABELS = {
+ROLE_LABELS: dict[str, str] = {Role.MEMBER: _l("Member"), Role.MANAGER: _l("Manager"), Role.ADMIN: _l("Administrator")}
+AFFILIATION_LABELS: dict[str, str] = {
     Affiliation.STUDENT: _l("Student"),
     Affiliation.STAFF: _l("Staff"),
     Affiliation.RESEARCHER: _l("Researcher"),

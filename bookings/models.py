@@ -39,7 +39,7 @@ class Status(enum.StrEnum):
         return STATUS_LABELS[self]
 
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     Status.PENDING: _l("pending"),
     Status.CONFIRMED: _l("confirmed"),
     Status.REJECTED: _l("rejected"),

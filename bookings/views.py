@@ -33,8 +33,10 @@ def booking_helpers():
     return {"reason_text": reason_text, "to_local": to_local}
 
 
-# A global, not a context variable: macros imported without context (events/_items.html) read it too.
-bp.add_app_template_global(STATUS_LABELS, "status_labels")
+# A global, not a context variable: macros imported without context (events/_items.html) call it too.
+@bp.app_template_global()
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
 
 
 def _booking_values(form: BookingForm, is_dorm: bool) -> dict:

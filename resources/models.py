@@ -65,19 +65,19 @@ class Approval(enum.StrEnum):
 
 
 # Labels live beside their enums; forms, pages and messages all read them from here.
-KIND_LABELS = {
+KIND_LABELS: dict[str, str] = {
     Kind.LAB: _l("Laboratory"),
     Kind.SPORTS: _l("Sports facility"),
     Kind.DORM: _l("Dorm room"),
     Kind.EQUIPMENT: _l("Research equipment"),
     Kind.ROOM: _l("Event room"),
 }
-VISIBILITY_LABELS = {
+VISIBILITY_LABELS: dict[str, str] = {
     Visibility.PUBLIC: _l("Everyone, also without an account"),
     Visibility.ALLIANCE: _l("The four universities"),
     Visibility.INSTITUTION: _l("Its own university only"),
 }
-APPROVAL_LABELS = {
+APPROVAL_LABELS: dict[str, str] = {
     Approval.NONE: _l("Not needed"),
     Approval.PARTNERS: _l("Needed for partner universities"),
     Approval.ALL: _l("Needed for every request"),

@@ -24,7 +24,7 @@ _HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
 def parse_hhmm(value: str) -> int:
     """Minutes since midnight; raises ValueError."""
     if not isinstance(value, str) or not _HHMM.match(value):
-        raise ValueError(f"{value!r} is not a time of day as HH:MM")
+        raise ValueError(_l("%(value)s is not a time of day as HH:MM", value=repr(value)))
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -53,7 +53,7 @@ def validate_opening_hours(hours: object) -> dict[str, str]:
             try:
                 start, end = parse_hhmm(pair[0]), parse_hhmm(pair[1])
             except ValueError as exc:
-                errors[item] = str(exc)
+                errors[item] = exc.args[0]  # lazy: translated when shown
                 continue
             if start >= end:
                 errors[item] = _l("must start before it ends")

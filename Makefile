@@ -48,7 +48,7 @@ format: $(VENV)/.installed-dev
 
 # Re-extract the messages and merge them into the catalogues after changing texts.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_ngettext:1,2 -o translations/messages.pot .
 	$(BIN)/pybabel -q update -N --ignore-obsolete -i translations/messages.pot -d translations
 
 # Conflict-checked create and availability search against 1k/100k/1M bookings of history;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from accounts import services
 from accounts.auth import require_api_user
@@ -39,7 +40,7 @@ def create_token():
     data = parse_json(TokenRequest, request.get_data())
     user = services.authenticate(data.email, data.password)
     if user is None:
-        raise Unauthenticated("Wrong email or password.")
+        raise Unauthenticated(_l("Wrong email or password."))
     secret, token = services.issue_token(user, name=data.name)
     return TokenCreated.model_validate(TokenOut.model_validate(token).model_dump() | {"token": secret})
 

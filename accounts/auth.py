@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
 from accounts.services import resolve_token
@@ -17,10 +18,10 @@ def authenticate_bearer() -> None:
         return
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip() or len(secret) > 200:
-        raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+        raise Unauthenticated(_l("Use 'Authorization: Bearer <token>'."))
     token = resolve_token(secret.strip())
     if token is None:
-        raise Unauthenticated("The token is unknown, expired or revoked.")
+        raise Unauthenticated(_l("The token is unknown, expired or revoked."))
     g.api_user = token.user
     g.api_token = token
 
@@ -32,5 +33,5 @@ def current_api_user() -> User | None:
 def require_api_user() -> User:
     user = current_api_user()
     if user is None:
-        raise Unauthenticated("This needs 'Authorization: Bearer <token>'; get one from POST /api/v1/auth/tokens.")
+        raise Unauthenticated(_l("This needs 'Authorization: Bearer <token>'; get one from POST /api/v1/auth/tokens."))
     return user

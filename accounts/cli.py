@@ -38,5 +38,5 @@ def create_user(email: str, password: str, institution: str, role: str, affiliat
                 full_name=full_name,
             )
     except InvalidInput as exc:
-        raise click.ClickException(exc.detail) from exc
+        raise click.ClickException(str(exc.detail)) from exc
     click.echo(f"Created {user.role} {user.email} at {user.institution.code} (id {user.id}).")

@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from accounts.models import AFFILIATION_LABELS, ROLE_LABELS
 from resources.forms import INSTITUTION_CODES, choices
 
 
@@ -19,8 +20,6 @@ class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Sign out"))
 
 
-ROLE_LABELS = {"member": _l("Member"), "manager": _l("Manager"), "admin": _l("Administrator")}
-AFFILIATION_LABELS = {"student": _l("Student"), "staff": _l("Staff"), "researcher": _l("Researcher")}
 LOCALE_CHOICES = [
     SelectChoice("", _l("Default (Romanian)")),
     SelectChoice("ro", "Română"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,11 +19,30 @@ class Role(enum.StrEnum):
     MANAGER = "manager"
     ADMIN = "admin"
 
+    @property
+    def label(self) -> str:
+        """The member's name for people, translated when shown."""
+        return ROLE_LABELS[self]
+
 
 class Affiliation(enum.StrEnum):
     STUDENT = "student"
     STAFF = "staff"
     RESEARCHER = "researcher"
+
+    @property
+    def label(self) -> str:
+        """The member's name for people, translated when shown."""
+        return AFFILIATION_LABELS[self]
+
+
+# Labels live beside their enums; forms, pages and messages all read them from here.
+ROLE_LABELS: dict[str, str] = {Role.MEMBER: _l("Member"), Role.MANAGER: _l("Manager"), Role.ADMIN: _l("Administrator")}
+AFFILIATION_LABELS: dict[str, str] = {
+    Affiliation.STUDENT: _l("Student"),
+    Affiliation.STAFF: _l("Staff"),
+    Affiliation.RESEARCHER: _l("Researcher"),
+}
 
 
 class Institution(db.Model):

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from accounts.models import Affiliation, ApiToken, Institution, Role, User
@@ -58,7 +59,7 @@ def find_institution(code: str) -> Institution | None:
 def get_institution(code: str) -> Institution:
     institution = find_institution(code)
     if institution is None:
-        raise NotFound(f"No institution with code {code!r}.")
+        raise NotFound(_l("No institution with code %(code)s.", code=repr(code)))
     return institution
 
 
@@ -77,19 +78,19 @@ def create_user(
 ) -> User:
     errors: dict[str, str] = {}
     if role not in {r.value for r in Role}:
-        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+        errors["role"] = _l("must be one of %(values)s", values=", ".join(r.value for r in Role))
     if affiliation not in {a.value for a in Affiliation}:
-        errors["affiliation"] = f"must be one of {', '.join(a.value for a in Affiliation)}"
+        errors["affiliation"] = _l("must be one of %(values)s", values=", ".join(a.value for a in Affiliation))
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        errors["password"] = _l("must be at least %(num)s characters", num=MIN_PASSWORD_LENGTH)
     if errors:
         raise InvalidInput(errors)
     email = normalise_email(email)
     institution = find_institution(institution_code)
     if institution is None:
-        raise InvalidInput({"institution": f"unknown institution {institution_code!r}"})
+        raise InvalidInput({"institution": _l("unknown institution %(code)s", code=repr(institution_code))})
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise InvalidInput({"email": "a user with this email already exists"})
+        raise InvalidInput({"email": _l("A user with this email already exists.")})
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -160,7 +161,7 @@ def list_tokens(user: User) -> list[ApiToken]:
 def revoke_token(user: User, token_id: int, *, now: datetime | None = None) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("No such token.")
+        raise NotFound(_l("No such token."))
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
     return token
@@ -173,7 +174,7 @@ LOCALES = ("ro", "en")
 
 def require_admin(actor: User | None) -> None:
     if actor is None or actor.role != Role.ADMIN:
-        raise PermissionDenied("Only an administrator may manage users.")
+        raise PermissionDenied(_l("Only an administrator may manage users."))
 
 
 UserPage = Page[User]
@@ -215,15 +216,15 @@ def get_user(actor: User, user_id: int) -> User:
     require_admin(actor)
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user {user_id}.")
+        raise NotFound(_l("No user %(id)s.", id=user_id))
     return user
 
 
 def admin_create_user(actor: User, values: dict[str, Any]) -> User:
     require_admin(actor)
-    errors = {field: "is required" for field in ("email", "password", "institution") if not values.get(field)}
+    errors = {field: _l("is required") for field in ("email", "password", "institution") if not values.get(field)}
     if values.get("locale") not in (None, *LOCALES):
-        errors["locale"] = "must be ro or en"
+        errors["locale"] = _l("must be ro or en")
     if errors:
         raise InvalidInput(errors)
     user = create_user(
@@ -247,26 +248,26 @@ def update_user(actor: User, user_id: int, values: dict[str, Any]) -> User:
     errors: dict[str, str] = {}
     for field in ("full_name", "institution", "role", "affiliation", "active"):
         if field in values and values[field] is None:
-            errors[field] = "may not be null"
+            errors[field] = _l("may not be null")
     if values.get("role") is not None and values["role"] not in {r.value for r in Role}:
-        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+        errors["role"] = _l("must be one of %(values)s", values=", ".join(r.value for r in Role))
     if values.get("affiliation") is not None and values["affiliation"] not in {a.value for a in Affiliation}:
-        errors["affiliation"] = f"must be one of {', '.join(a.value for a in Affiliation)}"
+        errors["affiliation"] = _l("must be one of %(values)s", values=", ".join(a.value for a in Affiliation))
     if values.get("locale") not in (None, *LOCALES):
-        errors["locale"] = "must be ro or en"
+        errors["locale"] = _l("must be ro or en")
     if values.get("password") is not None and len(values["password"]) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        errors["password"] = _l("must be at least %(num)s characters", num=MIN_PASSWORD_LENGTH)
     institution = None
     if values.get("institution") is not None:
         institution = find_institution(values["institution"])
         if institution is None:
-            errors["institution"] = f"unknown institution {values['institution']!r}"
+            errors["institution"] = _l("unknown institution %(code)s", code=repr(values["institution"]))
     if user.id == actor.id:
         # An admin locking themselves out would leave nobody able to undo it.
         if values.get("role") not in (None, Role.ADMIN.value):
-            errors["role"] = "you cannot remove your own admin role; ask another admin"
+            errors["role"] = _l("You cannot remove your own admin role; ask another administrator.")
         if values.get("active") is False:
-            errors["active"] = "you cannot deactivate your own account"
+            errors["active"] = _l("You cannot deactivate your own account.")
     if errors:
         raise InvalidInput(errors)
     for field in ("full_name", "role", "affiliation", "active"):

@@ -8,19 +8,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import services
 from accounts.forms import (
-    AFFILIATION_LABELS,
-    ROLE_LABELS,
     LoginForm,
     LogoutForm,
     UserCreateForm,
     UserEditForm,
     UserFilterForm,
 )
-from accounts.models import User
+from accounts.models import AFFILIATION_LABELS, ROLE_LABELS, User
 from app.errors import InvalidInput
 from app.extensions import db, limiter
 from app.forms import apply_errors
-from app.i18n import page_text
 from app.pagination import page_number
 from app.urls import is_safe_next
 
@@ -77,18 +74,7 @@ USERS_PER_PAGE = 25
 def _apply_errors(form, exc: InvalidInput) -> None:
     """Unknown fields go on the first one."""
     fallback = form.email if isinstance(form, UserCreateForm) else form.full_name
-    apply_errors(form, exc, fallback=fallback, translate=_translated)
-
-
-def _translated(message: str) -> str:
-    messages = {
-        "you cannot remove your own admin role; ask another admin": _(
-            "You cannot remove your own admin role; ask another administrator."
-        ),
-        "you cannot deactivate your own account": _("You cannot deactivate your own account."),
-        "a user with this email already exists": _("A user with this email already exists."),
-    }
-    return messages.get(message) or page_text(message)
+    apply_errors(form, exc, fallback=fallback)
 
 
 @bp.get("/admin/users")

@@ -1,30 +1,37 @@
 """Domain exceptions and the one place they become HTTP answers.
 
 The API (and feeds) answer `application/problem+json` (RFC 9457); pages answer
-an HTML error page in the visitor's language.
+an HTML error page in the visitor's language. Messages are raised made with
+`lazy_gettext` and translated here, when the answer is built, in the request's language.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeAlias
 
 from flask import Flask, json, render_template, request
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.i18n import current_language, page_text
+from app.i18n import current_language
 
 log = logging.getLogger(__name__)
+
+# A message for a person: lazy (translated when shown) or plain text such as a parser's own words.
+Message: TypeAlias = str | LazyString
 
 
 class DomainError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+    def __init__(self, detail: Message | None = None, **extra: Any) -> None:
+        if detail is None or (isinstance(detail, str) and not detail):  # a lazy message stays unevaluated
+            detail = self.title
+        super().__init__(detail)
+        self.detail = detail
         self.extra = extra
 
     def problem_fields(self) -> dict[str, Any]:
@@ -58,15 +65,22 @@ class InvalidInput(DomainError):
     status = 422
     title = "Invalid input"
 
-    def __init__(self, errors: dict[str, str] | list[dict[str, str]], detail: str | None = None):
+    def __init__(self, errors: dict[str, Any] | list[dict[str, Any]], detail: Message | None = None):
         if isinstance(errors, dict):
             errors = [field_error(field, message) for field, message in errors.items()]
         self.errors = errors
-        super().__init__(detail or "; ".join(f"{e['field']}: {e['detail']}" for e in errors))
+        super().__init__(detail or LazyString(_joined, errors))
 
     @property
-    def messages(self) -> dict[str, str]:
+    def messages(self) -> dict[str, Message]:
         return {e["field"]: e["detail"] for e in self.errors}
+
+    def errors_json(self) -> list[dict[str, str]]:
+        return [{**e, "detail": str(e["detail"])} for e in self.errors]
+
+
+def _joined(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
 
 
 class MalformedRequest(DomainError):
@@ -74,7 +88,7 @@ class MalformedRequest(DomainError):
     title = "Malformed request"
 
 
-def field_error(field: str, detail: str) -> dict[str, str]:
+def field_error(field: str, detail: Message) -> dict[str, Any]:
     pointer = "#/" + field.replace(".", "/") if field else "#"
     return {"field": field, "pointer": pointer, "detail": detail}
 
@@ -86,8 +100,8 @@ def wants_problem_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def problem_response(status: int, title: str, detail: str, **extra: Any):
-    body = {"type": "about:blank", "status": status, "title": title, "detail": detail}
+def problem_response(status: int, title: str, detail: Message, **extra: Any):
+    body = {"type": "about:blank", "status": status, "title": title, "detail": str(detail)}
     body.update({k: v for k, v in extra.items() if v is not None})
     return json.dumps(body), status, {"Content-Type": "application/problem+json"}
 
@@ -112,21 +126,23 @@ def html_error(status: int, detail: str | None = None):
 # --- what a page says about a refused action, in the visitor's language ---------------------------
 
 
-def _raised(error: Exception) -> list[str]:
-    return list(error.messages.values()) if isinstance(error, InvalidInput) else [str(getattr(error, "detail", error))]
+def _raised(error: Exception) -> list:
+    return list(error.messages.values()) if isinstance(error, InvalidInput) else [getattr(error, "detail", str(error))]
 
 
 def error_text(error: Exception) -> str:
     """What a page says about a refused action: each field message of invalid input, else the detail."""
-    return " ".join(page_text(m) for m in _raised(error))
+    return " ".join(str(m) for m in _raised(error))
 
 
 def error_page_detail(error: Exception) -> str | None:
-    """The detail for an error page, left off when none of it is translated into the page's language:
-    the page already says what happened in that language, an English sentence would only add noise."""
+    """The detail for an error page, left off when none of it is translated (only messages raised with
+    lazy_gettext are): the page already says what happened in its language, an English sentence
+    would only add noise."""
     raised = _raised(error)
-    shown = [page_text(m) for m in raised]
-    return None if shown == raised and current_language() != "en" else " ".join(shown)
+    if current_language() != "en" and not any(isinstance(m, LazyString) for m in raised):
+        return None
+    return " ".join(str(m) for m in raised)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -135,7 +151,7 @@ def register_error_handlers(app: Flask) -> None:
         if wants_problem_json():
             extra = error.problem_fields()
             if isinstance(error, InvalidInput):
-                extra["errors"] = error.errors
+                extra["errors"] = error.errors_json()
             body, status, headers = problem_response(error.status, error.title, error.detail, **extra)
             if isinstance(error, Unauthenticated):
                 headers["WWW-Authenticate"] = 'Bearer realm="atu-facilities"'

@@ -3,14 +3,13 @@ flashed), and the request's transaction rolled back, whatever status the page th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask import flash
 from wtforms import FieldList
 
 from app.errors import InvalidInput, error_text
-from app.i18n import page_text
 from app.transactions import set_rollback
 
 
@@ -27,7 +26,6 @@ def apply_errors(
     *,
     fields: Mapping[str, Any] | None = None,
     fallback: Any = None,
-    translate: Callable[[str], str] = page_text,
     name_unplaced: bool = False,
 ) -> None:
     """Put each message of `error` on its field: `fields` maps a service's field name onto a form field
@@ -36,8 +34,9 @@ def apply_errors(
     Any other domain error goes whole onto `fallback`, or is flashed. `name_unplaced` prefixes a
     message that lands on `fallback` with the field it was about."""
     set_rollback()
+    # str(): a lazy message counts as safe markup to Jinja, and some carry what a user typed.
     if isinstance(error, InvalidInput):
-        entries = [(e["field"], translate(e["detail"])) for e in error.errors]
+        entries = [(e["field"], str(e["detail"])) for e in error.errors]
     else:
         entries = [("", error_text(error))]
     for name, message in entries:

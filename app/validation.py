@@ -8,6 +8,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -95,14 +96,14 @@ def errors_from_pydantic(exc: ValidationError) -> list[dict[str, str]]:
 
 def parse_json(model: type[M], raw: bytes) -> M:
     if not raw.strip():
-        raise MalformedRequest("The request body must be a JSON object.")
+        raise MalformedRequest(_l("The request body must be a JSON object."))
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
-            raise MalformedRequest("The request body is not valid JSON.") from exc
+            raise MalformedRequest(_l("The request body is not valid JSON.")) from exc
         if any(e["type"] == "model_type" and not e["loc"] for e in exc.errors()):
-            raise MalformedRequest("The request body must be a JSON object.") from exc
+            raise MalformedRequest(_l("The request body must be a JSON object.")) from exc
         raise InvalidInput(errors_from_pydantic(exc)) from exc
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from flask_babel import lazy_gettext as _l
+
 from app.zones import to_local
 from availability.intervals import Span, overlaps, saturated, units_free, widen
 from resources.hours import closed_spans
@@ -44,17 +46,32 @@ ORDER = (
 RANK = {reason: index for index, reason in enumerate(ORDER)}
 
 REASONS = {
-    "past": "starts in the past",
-    "notice": "too short notice",
-    "too_far": "beyond the furthest bookable date",
-    "too_short": "shorter than the minimum duration",
-    "too_long": "longer than the maximum duration",
-    "closed": "outside opening hours",
-    "blocked": "the resource is blocked",
-    "imported": "busy in the resource's imported calendar",
-    "linked": "a linked resource is booked",
-    "overlap": "already booked",
-    "quota": "over the weekly quota",
+    "past": _l("starts in the past"),
+    "notice": _l("too short notice"),
+    "too_far": _l("beyond the furthest bookable date"),
+    "too_short": _l("shorter than the minimum duration"),
+    "too_long": _l("longer than the maximum duration"),
+    "closed": _l("outside opening hours"),
+    "blocked": _l("the resource is blocked"),
+    "imported": _l("busy in the resource's imported calendar"),
+    "linked": _l("a linked resource is booked"),
+    "overlap": _l("already booked"),
+    "quota": _l("over the weekly quota"),
+}
+
+# Why a time cannot be booked, as a page says it after "cannot be booked:" (the code stays in the API).
+REASON_LABELS = {
+    "past": _l("it starts in the past"),
+    "notice": _l("it is too short notice"),
+    "too_far": _l("it is beyond the furthest bookable date"),
+    "too_short": _l("it is shorter than the minimum duration"),
+    "too_long": _l("it is longer than the maximum duration"),
+    "closed": _l("the resource is closed then"),
+    "blocked": _l("the resource is blocked then"),
+    "imported": _l("the resource's own calendar is busy then"),
+    "linked": _l("a linked space is booked then"),
+    "overlap": _l("it is already booked then"),
+    "quota": _l("it would exceed your weekly quota"),
 }
 
 # Far enough out to stand for "always before" and "always after" any bookable instant.
@@ -253,9 +270,11 @@ def regions(
 def _duration_clash(resource: RuleSettings, span: Span) -> Clash | None:
     minutes = (span.end - span.start).total_seconds() / 60
     if resource.min_duration_minutes is not None and minutes < resource.min_duration_minutes:
-        return Clash(span.start, span.end, "too_short", f"at least {resource.min_duration_minutes} minutes")
+        return Clash(
+            span.start, span.end, "too_short", _l("at least %(num)s minutes", num=resource.min_duration_minutes)
+        )
     if resource.max_duration_minutes is not None and minutes > resource.max_duration_minutes:
-        return Clash(span.start, span.end, "too_long", f"at most {resource.max_duration_minutes} minutes")
+        return Clash(span.start, span.end, "too_long", _l("at most %(num)s minutes", num=resource.max_duration_minutes))
     return None
 
 
@@ -263,11 +282,11 @@ def _detail(
     reason: str, hits: list[Region], resource: RuleSettings, busy: BusyTime, asker: Asker, span: Span, extra
 ) -> tuple[str, list[dict[str, Any]]]:
     if reason == "notice":
-        return f"book at least {resource.min_notice_minutes} minutes ahead", []
+        return _l("book at least %(minutes)s minutes ahead", minutes=resource.min_notice_minutes), []
     if reason == "past":
-        return "the start is in the past", []
+        return _l("the start is in the past"), []
     if reason == "too_far":
-        return f"book at most {asker.window_days} days ahead", []
+        return _l("book at most %(days)s days ahead", days=asker.window_days), []
     if reason == "blocked":
         blocks = [r.what for r in hits if r.what]
         return (blocks[0] or {}).get("reason") or REASONS["blocked"], blocks
@@ -281,7 +300,7 @@ def _detail(
         else:
             held = [Span(h.start, h.end, h.units) for h in busy.held.get(resource.id, [])] + list(extra)
             free = units_free(resource.units, held, span, resource.buffer_minutes)
-            detail = f"{max(free, 0)} of {resource.units} units free"
+            detail = _l("%(free)s of %(units)s units free", free=max(free, 0), units=resource.units)
         return detail, [_describe(h, asker) for h in existing]
     return REASONS[reason], []
 

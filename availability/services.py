@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.models import User
@@ -90,9 +91,9 @@ def availability(
 ) -> list[Piece]:
     """[start, end) cut into what `viewer` could book now (free) and what not (busy, with the reason)."""
     if end <= start:
-        raise InvalidInput({"to": "must be after from"})
+        raise InvalidInput({"to": _l("must be after from")})
     if end - start > MAX_WINDOW:
-        raise InvalidInput({"to": f"ask for at most {MAX_WINDOW.days} days at a time"})
+        raise InvalidInput({"to": _l("ask for at most %(num)s days at a time", num=MAX_WINDOW.days)})
     busy = read_busy([resource.id], start - _buffer(resource), end + _buffer(resource))
     return pieces(resource, busy, asker_for(resource, viewer), now, start, end)
 
@@ -150,7 +151,14 @@ def quota_clashes(
             if held + (span.end - span.start) > limit:
                 left = max(limit - held, timedelta()).total_seconds() / 3600
                 hours = limit.total_seconds() / 3600
-                clashes.append(Clash(span.start, span.end, "quota", f"{left:g} of {hours:g} hours left that week"))
+                clashes.append(
+                    Clash(
+                        span.start,
+                        span.end,
+                        "quota",
+                        _l("%(left)s of %(hours)s hours left that week", left=f"{left:g}", hours=f"{hours:g}"),
+                    )
+                )
             else:
                 held += span.end - span.start
     return clashes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask import Blueprint, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from accounts.auth import current_api_user, require_api_user
 from app import clock
@@ -48,7 +49,7 @@ def _query_instant(name: str, tz: str, required: bool = True) -> datetime | None
     raw = request.args.get(name)
     if raw is None or raw == "":
         if required:
-            raise InvalidInput({name: "is required"})
+            raise InvalidInput({name: _l("is required")})
         return None
     try:
         value = parse_when(raw)
@@ -64,7 +65,7 @@ def _query_id(name: str) -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
-        raise InvalidInput({name: "must be a positive integer"})
+        raise InvalidInput({name: _l("must be a positive integer")})
     return int(raw)
 
 
@@ -84,7 +85,7 @@ def create_booking():
     data = parse_json(BookingCreate, request.get_data())
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
-        raise InvalidInput({"Idempotency-Key": "must be 1 to 200 characters"})
+        raise InvalidInput({"Idempotency-Key": _l("must be 1 to 200 characters")})
     booking, skipped = services.create_booking(user, **data.model_dump(), idempotency_key=key, now=clock.now())
     values = BookingOut.fields_of(booking)
     if skipped:

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -38,6 +39,19 @@ class Status(enum.StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """The member's name for people, translated when shown."""
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS: dict[str, str] = {
+    Status.PENDING: _l("pending"),
+    Status.CONFIRMED: _l("confirmed"),
+    Status.REJECTED: _l("rejected"),
+    Status.CANCELLED: _l("cancelled"),
+}
 
 
 # Statuses whose occurrences hold their units: a pending request holds its slot until decided.

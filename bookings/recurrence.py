@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from dateutil.rrule import rrulestr
+from flask_babel import lazy_gettext as _l
 
 from app.zones import NonexistentLocalTime, to_utc, zone
 
@@ -23,30 +24,36 @@ _UNTIL = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
 
 
 class RecurrenceError(ValueError):
-    pass
+    """A rule that cannot be used; its message (args[0]) is lazy, translated when shown."""
+
+    @property
+    def message(self):
+        return self.args[0]
 
 
 def _parts(rule: str) -> dict[str, str]:
     rule = rule.strip().removeprefix("RRULE:")
     if not rule or len(rule) > 500:
-        raise RecurrenceError("give an RRULE such as FREQ=WEEKLY;COUNT=12")
+        raise RecurrenceError(_l("give an RRULE such as FREQ=WEEKLY;COUNT=12"))
     parts: dict[str, str] = {}
     for item in rule.split(";"):
         if not _PART.match(item):
-            raise RecurrenceError(f"cannot read {item[:40]!r}")
+            raise RecurrenceError(_l("cannot read %(part)s", part=repr(item[:40])))
         key, value = item.split("=", 1)
         if key not in ALLOWED_PARTS:
-            raise RecurrenceError(f"{key} is not supported; use {', '.join(sorted(ALLOWED_PARTS))}")
+            raise RecurrenceError(
+                _l("%(key)s is not supported; use %(parts)s", key=key, parts=", ".join(sorted(ALLOWED_PARTS)))
+            )
         if key in parts:
-            raise RecurrenceError(f"{key} is given twice")
+            raise RecurrenceError(_l("%(key)s is given twice", key=key))
         parts[key] = value
     if parts.get("FREQ") not in ALLOWED_FREQ:
-        raise RecurrenceError("FREQ must be DAILY, WEEKLY or MONTHLY")
+        raise RecurrenceError(_l("FREQ must be DAILY, WEEKLY or MONTHLY"))
     if "COUNT" in parts and "UNTIL" in parts:
-        raise RecurrenceError("give COUNT or UNTIL, not both")
+        raise RecurrenceError(_l("give COUNT or UNTIL, not both"))
     for key in ("COUNT", "INTERVAL"):
         if key in parts and (not parts[key].isdigit() or not 1 <= int(parts[key]) <= 10_000):
-            raise RecurrenceError(f"{key} must be a positive number")
+            raise RecurrenceError(_l("%(key)s must be a positive number", key=key))
     return parts
 
 
@@ -54,14 +61,14 @@ def _until_local(value: str, tz_name: str) -> datetime:
     """UNTIL as a naive local time (a UTC value is converted; a date means the end of that day)."""
     match = _UNTIL.match(value)
     if not match:
-        raise RecurrenceError("UNTIL must look like 20270131 or 20270131T235959Z")
+        raise RecurrenceError(_l("UNTIL must look like 20270131 or 20270131T235959Z"))
     day, time, zulu = match.groups()
     try:
         if time is None:
             return datetime.strptime(day, "%Y%m%d") + timedelta(days=1) - timedelta(seconds=1)
         moment = datetime.strptime(day + time, "%Y%m%d%H%M%S")
     except ValueError as exc:
-        raise RecurrenceError(f"UNTIL is not a real date: {value}") from exc
+        raise RecurrenceError(_l("UNTIL is not a real date: %(value)s", value=value)) from exc
     if zulu:
         return moment.replace(tzinfo=UTC).astimezone(zone(tz_name)).replace(tzinfo=None)
     return moment
@@ -78,20 +85,20 @@ def expand(rule: str, local_start: datetime, local_end: datetime, tz_name: str) 
             rrule = rrule.replace(until=until)
         starts = list(islice(iter(rrule), MAX_OCCURRENCES + 1))
     except (ValueError, TypeError, OverflowError) as exc:
-        raise RecurrenceError(f"cannot expand the rule: {exc}") from exc
+        raise RecurrenceError(_l("cannot expand the rule: %(error)s", error=exc)) from exc
     if len(starts) > MAX_OCCURRENCES:
-        raise RecurrenceError(f"at most {MAX_OCCURRENCES} occurrences; add COUNT or an earlier UNTIL")
+        raise RecurrenceError(_l("at most %(num)s occurrences; add COUNT or an earlier UNTIL", num=MAX_OCCURRENCES))
     if not starts:
-        raise RecurrenceError("the rule produces no occurrence")
+        raise RecurrenceError(_l("the rule produces no occurrence"))
     length = local_end - local_start
     result = []
     for start in starts:
         try:
             result.append((to_utc(start, tz_name), to_utc(start + length, tz_name)))
         except NonexistentLocalTime as exc:
-            raise RecurrenceError(f"{exc}; choose another time of day") from exc
+            raise RecurrenceError(_l("%(error)s; choose another time of day", error=exc)) from exc
         except ValueError as exc:
-            raise RecurrenceError(f"an occurrence falls outside the bookable years: {exc}") from exc
+            raise RecurrenceError(_l("an occurrence falls outside the bookable years: %(error)s", error=exc)) from exc
     return result
 
 
@@ -106,16 +113,18 @@ def shift_rule(rule: str, days: int) -> str:
     """
     parts = _parts(rule)
     if "BYMONTHDAY" in parts:
-        raise RecurrenceError("a rule with BYMONTHDAY cannot be moved by days; move its sessions one by one")
+        raise RecurrenceError(_l("a rule with BYMONTHDAY cannot be moved by days; move its sessions one by one"))
     if "BYDAY" in parts:
         codes = parts["BYDAY"].split(",")
         if any(code not in _WEEKDAYS for code in codes):
-            raise RecurrenceError("a rule with ordinal weekdays cannot be moved by days; move its sessions one by one")
+            raise RecurrenceError(
+                _l("a rule with ordinal weekdays cannot be moved by days; move its sessions one by one")
+            )
         parts["BYDAY"] = ",".join(_WEEKDAYS[(_WEEKDAYS.index(code) + days) % 7] for code in codes)
     if "UNTIL" in parts:
         match = _UNTIL.match(parts["UNTIL"])
         if not match:
-            raise RecurrenceError("UNTIL must look like 20270131 or 20270131T235959Z")
+            raise RecurrenceError(_l("UNTIL must look like 20270131 or 20270131T235959Z"))
         day, time, zulu = match.groups()
         moved = (datetime.strptime(day, "%Y%m%d") + timedelta(days=days)).strftime("%Y%m%d")
         parts["UNTIL"] = moved + (f"T{time}{zulu}" if time else "")

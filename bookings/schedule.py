@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from accounts.models import User
@@ -275,7 +276,7 @@ def _drawn_hours(resource: Resource, days: Sequence[Day], default: tuple[int, in
 def check_year(day: date | None, name: str) -> None:
     """Days the pages and the API accept: 2000 to 2099 (the bookable years); raises InvalidInput."""
     if day is not None and not 2000 <= day.year < 2100:
-        raise InvalidInput({name: "must be between 2000 and 2099"})
+        raise InvalidInput({name: _l("must be between 2000 and 2099")})
 
 
 def week_view(viewer: User | None, resource_id: int, start_day: date | None, *, now: datetime) -> WeekView:
@@ -389,19 +390,19 @@ def search_free(
     """
     check_year(day, "date")
     if day is None and (start is not None or end is not None or nights is not None):
-        raise InvalidInput({"date": "give the date (the check-in day for nights)"})
+        raise InvalidInput({"date": _l("give the date (the check-in day for nights)")})
     if nights is not None:
         if start is not None or end is not None:
-            raise InvalidInput({"nights": "give either a start and end time or a number of nights"})
+            raise InvalidInput({"nights": _l("give either a start and end time or a number of nights")})
         if not 1 <= nights <= MAX_NIGHTS:
-            raise InvalidInput({"nights": f"must be between 1 and {MAX_NIGHTS}"})
+            raise InvalidInput({"nights": _l("must be between 1 and %(max)s", max=MAX_NIGHTS)})
         if kind not in (None, Kind.DORM.value):
-            raise InvalidInput({"nights": "nights apply to dorm rooms"})
+            raise InvalidInput({"nights": _l("nights apply to dorm rooms")})
         kind = Kind.DORM.value
     elif day is not None and (start is None or end is None):
-        raise InvalidInput({"start" if start is None else "end": "give a start and an end time, or nights"})
+        raise InvalidInput({"start" if start is None else "end": _l("give a start and an end time, or nights")})
     elif start is not None and end is not None and end <= start:
-        raise InvalidInput({"end": "must be after start"})
+        raise InvalidInput({"end": _l("must be after start")})
     query = catalogue_query(
         viewer, kind=kind, feature=feature, q=q, min_capacity=min_capacity, institutions=institutions
     )
@@ -478,7 +479,7 @@ def search_resources(
 
     if free_from is not None or free_to is not None:
         if free_from is None or free_to is None:
-            raise InvalidInput({"free_from" if free_from is None else "free_to": "give both free_from and free_to"})
+            raise InvalidInput({"free_from" if free_from is None else "free_to": _l("give both free_from and free_to")})
         # Availability depends on each resource's zone and rules, so it is decided per candidate.
         candidates = list(db.session.scalars(query))
         free = filter_free(viewer, candidates, free_from, free_to)
@@ -501,6 +502,6 @@ def filter_free(
         except ValueError as exc:
             raise InvalidInput({"free_from": str(exc)}) from exc
         if span_end <= span_start:
-            raise InvalidInput({"free_to": "must be after free_from"})
+            raise InvalidInput({"free_to": _l("must be after free_from")})
         spans[resource.id] = Span(span_start, span_end)
     return free_among(resources, spans, requester=viewer, now=now or clock.now())

@@ -154,7 +154,7 @@ class ClashOut(Out):
             "start": isoformat_local(clash.start, tz),
             "end": isoformat_local(clash.end, tz),
             "reason": clash.reason,
-            "detail": clash.detail,
+            "detail": str(clash.detail),  # translated now, in the request's language
         }
         if clash.clashes_with:
             values["with"] = clash.clashes_with

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction, selectinload
@@ -45,9 +46,9 @@ class BookingConflict(Conflict):
         self.suggestions = suggestions or {}
         count = len(self.clashes)
         super().__init__(
-            f"{count} of the requested times cannot be booked."
+            _l("%(num)s of the requested times cannot be booked.", num=count)
             if count > 1
-            else f"The requested time cannot be booked: {self.clashes[0].detail}."
+            else _l("The requested time cannot be booked: %(detail)s.", detail=self.clashes[0].detail)
         )
 
     def problem_fields(self) -> dict[str, Any]:
@@ -111,9 +112,9 @@ def plan_spans(
     all_day = False
     if not isinstance(start, datetime) or not isinstance(end, datetime):
         if resource.kind != Kind.DORM or isinstance(start, datetime) or isinstance(end, datetime):
-            raise InvalidInput({"start": "give dates for both start and end (dorms), or date-times for both"})
+            raise InvalidInput({"start": _l("give dates for both start and end (dorms), or date-times for both")})
         if end <= start:
-            raise InvalidInput({"end": "the check-out day must be after the check-in day"})
+            raise InvalidInput({"end": _l("the check-out day must be after the check-in day")})
         nights = (end - start).days
         local_start = _at(start, resource.check_in_time, "14:00")
         local_end = _at(end, resource.check_out_time, "11:00")
@@ -129,16 +130,16 @@ def plan_spans(
             last = to_utc(end, resource.timezone) if isinstance(end, datetime) and end.tzinfo else None
             pairs = [(first or to_utc(local_start, resource.timezone), last or to_utc(local_end, resource.timezone))]
     except RecurrenceError as exc:
-        raise InvalidInput({"recurrence": str(exc)}) from exc
+        raise InvalidInput({"recurrence": exc.message}) from exc
     except ValueError as exc:
         raise InvalidInput({"start": str(exc)}) from exc
     span_start, span_end = pairs[0]
     if span_end <= span_start:
-        raise InvalidInput({"end": "must be after start"})
+        raise InvalidInput({"end": _l("must be after start")})
     if span_end - span_start > MAX_SPAN:
-        raise InvalidInput({"end": "one booking may last at most a year"})
+        raise InvalidInput({"end": _l("one booking may last at most a year")})
     if units > resource.units:
-        raise InvalidInput({"units": f"this resource has {resource.units} unit(s)"})
+        raise InvalidInput({"units": _l("this resource has %(num)s unit(s)", num=resource.units)})
     spans = [Span(s, e, units) for s, e in pairs]
     return Plan(spans, local_start, local_end, nights, all_day)
 
@@ -162,9 +163,9 @@ def check_access(requester: User, resource: Resource, now: datetime) -> None:
         and requester_class(requester, resource) == "partner"
         and requester.role != Role.ADMIN
     ):
-        raise PermissionDenied("This resource is not open to partner universities.")
+        raise PermissionDenied(_l("This resource is not open to partner universities."))
     if not is_authorized(requester, resource, now):
-        raise PermissionDenied("This resource needs training: ask its manager for an authorisation.")
+        raise PermissionDenied(_l("This resource needs training: ask its manager for an authorisation."))
 
 
 def create_booking(
@@ -251,7 +252,9 @@ def flush_or_conflict(resource: Resource, spans: Sequence[Span], savepoint: Sess
         savepoint.rollback()
         if "ex_occurrences_no_overlap" not in str(exc.orig):
             raise
-        raise BookingConflict([Clash(s.start, s.end, "overlap", "already booked") for s in spans], resource) from exc
+        raise BookingConflict(
+            [Clash(s.start, s.end, "overlap", _l("already booked")) for s in spans], resource
+        ) from exc
     savepoint.commit()
 
 
@@ -265,7 +268,7 @@ def may_see_booking(viewer: User, booking: Booking) -> bool:
 def get_booking(viewer: User, booking_id: int) -> Booking:
     booking = db.session.get(Booking, booking_id)
     if booking is None or not may_see_booking(viewer, booking):
-        raise NotFound(f"No booking {booking_id}.")
+        raise NotFound(_l("No booking %(id)s.", id=booking_id))
     return booking
 
 
@@ -302,7 +305,7 @@ def list_bookings(
 
 def list_approvals(actor: User) -> list[Booking]:
     if actor.role == Role.MEMBER:
-        raise PermissionDenied("Only managers and admins decide requests.")
+        raise PermissionDenied(_l("Only managers and admins decide requests."))
     query = (
         select(Booking)
         .join(Resource, Resource.id == Booking.resource_id)
@@ -340,20 +343,22 @@ def cancel_loaded(
     """`cancel_booking` for a booking the caller has already checked the actor may cancel."""
     booking_id = booking.id
     if booking.status not in HOLDING:
-        raise Conflict(f"This booking is already {booking.status}.")
+        raise Conflict(_l("This booking is already %(status)s.", status=Status(booking.status).label))
     if occurrence_id is None:
         targets = [o for o in booking.occurrences if o.active]
     else:
         chosen = next((o for o in booking.occurrences if o.id == occurrence_id), None)
         if chosen is None:
-            raise NotFound(f"No occurrence {occurrence_id} in booking {booking_id}.")
+            raise NotFound(
+                _l("No occurrence %(occurrence)s in booking %(booking)s.", occurrence=occurrence_id, booking=booking_id)
+            )
         targets = [
             o
             for o in booking.occurrences
             if o.active and (o.id == chosen.id or (following and o.start_at >= chosen.start_at))
         ]
         if not targets:
-            raise Conflict("That occurrence is already cancelled.")
+            raise Conflict(_l("That occurrence is already cancelled."))
     for occurrence in targets:
         occurrence.active = False
         occurrence.cancelled_at = now
@@ -383,7 +388,7 @@ def update_booking(
     """Change the title or project code, or move one booking (or one occurrence) with every check."""
     booking = get_booking(actor, booking_id)
     if booking.status not in HOLDING:
-        raise Conflict(f"This booking is {booking.status}; it cannot be changed.")
+        raise Conflict(_l("This booking is %(status)s; it cannot be changed.", status=Status(booking.status).label))
     changes: dict[str, Any] = {}
     if title is not None and title != booking.title:
         changes["title"] = [booking.title, title]
@@ -407,11 +412,17 @@ def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, 
     if occurrence_id is not None:
         target = next((o for o in active if o.id == occurrence_id), None)
         if target is None:
-            raise NotFound(f"No active occurrence {occurrence_id} in booking {booking.id}.")
+            raise NotFound(
+                _l(
+                    "No active occurrence %(occurrence)s in booking %(booking)s.",
+                    occurrence=occurrence_id,
+                    booking=booking.id,
+                )
+            )
     elif len(active) == 1:
         target = active[0]
     else:
-        raise InvalidInput({"occurrence_id": "say which occurrence of the series to move"})
+        raise InvalidInput({"occurrence_id": _l("say which occurrence of the series to move")})
     resource = booking.resource
     tz = resource.timezone
     if start is None or end is None:
@@ -461,11 +472,11 @@ def current_clashes(booking: Booking, viewer: User | None = None) -> list[Clash]
 def decide_booking(actor: User, booking_id: int, *, approve: bool, reason: str = "", now: datetime) -> Booking:
     booking = db.session.get(Booking, booking_id)
     if booking is None or not may_see_booking(actor, booking):
-        raise NotFound(f"No booking {booking_id}.")
+        raise NotFound(_l("No booking %(id)s.", id=booking_id))
     if not can_manage(actor, booking.resource.institution_id):
-        raise PermissionDenied("Only a manager of the owning university (or an admin) decides requests.")
+        raise PermissionDenied(_l("Only a manager of the owning university (or an admin) decides requests."))
     if booking.status != Status.PENDING:
-        raise Conflict(f"This booking is {booking.status}, not pending.")
+        raise Conflict(_l("This booking is %(status)s, not pending.", status=Status(booking.status).label))
     if approve:
         lock_resources([booking.resource_id])
         clashes = current_clashes(booking, viewer=actor)
@@ -494,13 +505,18 @@ def check_in(actor: User, booking_id: int, *, occurrence_id: int | None, now: da
     """Check in to a session: from 15 minutes before its start until it ends."""
     booking = get_booking(actor, booking_id)
     if not booking.resource.check_in_required:
-        raise InvalidInput({"booking": "this resource does not use check-in"})
+        raise InvalidInput({"booking": _l("this resource does not use check-in")})
     if booking.status != Status.CONFIRMED:
-        raise Conflict(f"This booking is {booking.status}; only confirmed bookings are checked in.")
+        raise Conflict(
+            _l(
+                "This booking is %(status)s; only confirmed bookings are checked in.",
+                status=Status(booking.status).label,
+            )
+        )
     candidates = [o for o in booking.occurrences if o.active and (occurrence_id is None or o.id == occurrence_id)]
     current = next((o for o in candidates if o.start_at - CHECK_IN_OPENS <= now < o.end_at), None)
     if current is None:
-        raise Conflict("Check-in opens 15 minutes before the session and closes when it ends.")
+        raise Conflict(_l("Check-in opens 15 minutes before the session and closes when it ends."))
     if current.checked_in_at is None:
         current.checked_in_at = now
         audit(booking, actor, "checked_in", occurrence=current.id)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
@@ -41,7 +42,7 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
         end = datetime(year + (number == 12), number % 12 + 1, 1)
         return to_utc(start, ZONE), to_utc(end, ZONE)
     except (ValueError, TypeError) as exc:
-        raise InvalidInput({"month": "give a month as YYYY-MM between 2000 and 2099"}) from exc
+        raise InvalidInput({"month": _l("give a month as YYYY-MM between 2000 and 2099")}) from exc
 
 
 def statement(actor: User, month: str) -> list[StatementRow]:
@@ -51,7 +52,7 @@ def statement(actor: User, month: str) -> list[StatementRow]:
     crossing months is billed in the months it is used.
     """
     if actor.role == Role.MEMBER:
-        raise PermissionDenied("Statements are for managers and admins.")
+        raise PermissionDenied(_l("Statements are for managers and admins."))
     start, end = month_bounds(month)
     owner, user_inst = aliased(Institution), aliased(Institution)
     rows = db.session.execute(

@@ -14,9 +14,10 @@ from app.forms import apply_errors, flash_error
 from app.transactions import set_rollback
 from app.urls import base_url
 from app.zones import to_local
+from availability.rules import REASON_LABELS
 from bookings import services
 from bookings.forms import BookingForm, CancelForm, DecisionForm, RescheduleForm
-from bookings.models import Status
+from bookings.models import STATUS_LABELS, Status
 from bookings.statements import statement, statement_csv
 from bookings.waitlist import accept_hold, join_waitlist, leave_waitlist, list_waitlist
 from calendars import services as calendars
@@ -27,28 +28,20 @@ from resources.views import detail_context, resource_booking_context
 
 bp = Blueprint("bookings", __name__)
 
-REASON_TEXT = {
-    "past": lambda: _("it starts in the past"),
-    "notice": lambda: _("it is too short notice"),
-    "too_far": lambda: _("it is beyond the furthest bookable date"),
-    "too_short": lambda: _("it is shorter than the minimum duration"),
-    "too_long": lambda: _("it is longer than the maximum duration"),
-    "closed": lambda: _("the resource is closed then"),
-    "blocked": lambda: _("the resource is blocked then"),
-    "imported": lambda: _("the resource's own calendar is busy then"),
-    "linked": lambda: _("a linked space is booked then"),
-    "overlap": lambda: _("it is already booked then"),
-    "quota": lambda: _("it would exceed your weekly quota"),
-}
-
 
 def reason_text(reason: str) -> str:
-    return REASON_TEXT.get(reason, lambda: reason)()
+    return str(REASON_LABELS.get(reason, reason))
 
 
 @bp.app_context_processor
 def booking_helpers():
     return {"reason_text": reason_text, "to_local": to_local}
+
+
+# A global, not a context variable: macros imported without context (events/_items.html) call it too.
+@bp.app_template_global()
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
 
 
 def _booking_values(form: BookingForm, is_dorm: bool) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.models import User
@@ -46,7 +47,7 @@ def join_waitlist(
     check_access(user, resource, now)
     span = plan_spans(resource, start, end, units, None).spans[0]
     if span.start <= now:
-        raise InvalidInput({"start": "the slot has already started"})
+        raise InvalidInput({"start": _l("the slot has already started")})
     entry = WaitlistEntry(
         resource_id=resource.id, user=user, start_at=span.start, end_at=span.end, units=units, title=title
     )
@@ -66,7 +67,7 @@ def list_waitlist(user: User) -> list[WaitlistEntry]:
 def leave_waitlist(user: User, entry_id: int) -> WaitlistEntry:
     entry = db.session.get(WaitlistEntry, entry_id)
     if entry is None or entry.user_id != user.id:
-        raise NotFound(f"No waitlist entry {entry_id}.")
+        raise NotFound(_l("No waitlist entry %(id)s.", id=entry_id))
     if entry.status in ("waiting", "offered"):
         entry.status = "cancelled"
     db.session.flush()
@@ -77,9 +78,9 @@ def accept_hold(user: User, booking_id: int, *, now: datetime) -> Booking:
     """Take an offered hold: confirmed at once, or an ordinary request where approval is needed."""
     booking = get_booking(user, booking_id)
     if booking.requester_id != user.id or booking.hold_until is None or booking.status != Status.PENDING:
-        raise Conflict("There is no hold to accept on this booking.")
+        raise Conflict(_l("There is no hold to accept on this booking."))
     if booking.hold_until <= now:
-        raise Conflict("The hold has lapsed.")
+        raise Conflict(_l("The hold has lapsed."))
     lock_resources([booking.resource_id])
     clashes = current_clashes(booking)
     if clashes:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import icalendar
 import recurring_ical_events
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from accounts.models import User
@@ -48,7 +49,7 @@ def _validate_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https", "webcal"} or not parts.hostname or len(url) > 2000:
-        raise InvalidInput({"url": "give an http(s) or webcal address of an iCal feed"})
+        raise InvalidInput({"url": _l("give an http(s) or webcal address of an iCal feed")})
     if parts.scheme == "webcal":
         url = "https" + url[len("webcal") :]
     return url
@@ -73,7 +74,7 @@ def get_import(actor: User, resource_id: int, import_id: int) -> FeedImport:
     resource = managed_resource(actor, resource_id)
     feed = db.session.get(FeedImport, import_id)
     if feed is None or feed.resource_id != resource.id:
-        raise NotFound(f"No import {import_id} on resource {resource_id}.")
+        raise NotFound(_l("No import %(feed)s on resource %(resource)s.", feed=import_id, resource=resource_id))
     return feed
 
 

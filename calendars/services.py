@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from accounts.models import Institution, User
@@ -56,7 +57,7 @@ def parse_scope(scope: str) -> tuple[str, str | None]:
         return kind, arg
     if kind == "institution" and arg.upper() in {"UVT", "UPT", "UMFT", "USVT"}:
         return kind, arg.upper()
-    raise InvalidInput({"scope": "use mine, resource:ID, institution:CODE or event:ID"})
+    raise InvalidInput({"scope": _l("use mine, resource:ID, institution:CODE or event:ID")})
 
 
 def _check_scope(user: User, scope: str) -> str:
@@ -66,7 +67,9 @@ def _check_scope(user: User, scope: str) -> str:
     elif kind == "institution":
         institution = find_institution(arg or "")
         if institution is None or not can_manage(user, institution.id):
-            raise PermissionDenied("Institution feeds are for that university's managers and the alliance's admins.")
+            raise PermissionDenied(
+                _l("Institution feeds are for that university's managers and the alliance's admins.")
+            )
     elif kind == "event":
         get_event(user, int(arg or 0))  # 404 if the user cannot see it
     return f"{kind}:{arg}" if arg else kind
@@ -94,7 +97,7 @@ def list_feeds(user: User) -> list[tuple[CalendarFeed, str]]:
 def _own_feed(user: User, feed_id: int) -> CalendarFeed:
     feed = db.session.get(CalendarFeed, feed_id)
     if feed is None or feed.user_id != user.id or feed.revoked_at is not None:
-        raise NotFound(f"No feed {feed_id}.")
+        raise NotFound(_l("No feed %(id)s.", id=feed_id))
     return feed
 
 
@@ -194,7 +197,7 @@ def private_feed_query(feed: CalendarFeed, now: datetime) -> FeedQuery:
         return event_feed_query(user, int(arg or 0), now, key=f"feed:{feed.id}")
     institution = find_institution(arg or "")
     if institution is None or not can_manage(user, institution.id):
-        raise NotFound("This feed is no longer available.")
+        raise NotFound(_l("This feed is no longer available."))
     query = _base().where(Resource.institution_id == institution.id)
     return FeedQuery(f"feed:{feed.id}", f"ATU Facilities – {institution.code}", _window(query, now), "all", user.id)
 
@@ -202,7 +205,7 @@ def private_feed_query(feed: CalendarFeed, now: datetime) -> FeedQuery:
 def public_feed_query(resource_id: int, now: datetime) -> FeedQuery:
     resource = get_resource(None, resource_id)  # only public resources are visible anonymously
     if resource.visibility != Visibility.PUBLIC:
-        raise NotFound(f"No resource {resource_id}.")
+        raise NotFound(_l("No resource %(id)s.", id=resource_id))
     query = _base().where(Occurrence.resource_id == resource.id)
     return FeedQuery(
         f"public:{resource.id}", f"ATU Facilities – {resource.name}", _window(query, now), "none", None, True

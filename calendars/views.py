@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app import clock
@@ -47,7 +48,7 @@ def public_event_feed(event_id: int):
 def private_feed(token: str):
     feed = services.find_feed(token)
     if feed is None:
-        raise NotFound("No such feed.")
+        raise NotFound(_l("No such feed."))
     now = clock.now()
     query = services.private_feed_query(feed, now)
     rendered = services.rendered_feed(query, base_url(), now)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -69,7 +71,13 @@ class EventConflict(Conflict):
 
     def __init__(self, failures: list[ItemConflict]):
         self.failures = failures
-        super().__init__(f"{len(failures)} item(s) cannot be booked; nothing was booked or changed.")
+        super().__init__(
+            lazy_ngettext(
+                "%(num)d item cannot be booked; nothing was booked or changed.",
+                "%(num)d items cannot be booked; nothing was booked or changed.",
+                len(failures),
+            )
+        )
 
     def problem_fields(self) -> dict[str, Any]:
         items = []
@@ -99,7 +107,7 @@ def get_event(viewer: User | None, event_id: int) -> Event:
     """Public events are visible to anyone, alliance events to every signed-in member."""
     event = db.session.get(Event, event_id)
     if event is None or (event.visibility != "public" and viewer is None):
-        raise NotFound(f"No event {event_id}.")
+        raise NotFound(_l("No event %(id)s.", id=event_id))
     return event
 
 
@@ -107,9 +115,9 @@ def organised_event(actor: User, event_id: int) -> Event:
     """An active event the actor may change: 404 if they cannot see it, 403 if they do not organise it."""
     event = get_event(actor, event_id)
     if not is_organiser(actor, event):
-        raise PermissionDenied("Only the event's organisers may change it.")
+        raise PermissionDenied(_l("Only the event's organisers may change it."))
     if event.status == "cancelled":
-        raise Conflict("This event is cancelled.")
+        raise Conflict(_l("This event is cancelled."))
     return event
 
 
@@ -120,7 +128,7 @@ def _users_by_email(emails: Sequence[str], organiser: User) -> list[User]:
     users = db.session.scalars(select(User).where(func.lower(User.email).in_(wanted), User.active.is_(True))).all()
     missing = wanted - {u.email.lower() for u in users}
     if missing:
-        raise InvalidInput({"organisers": f"no active account for {', '.join(sorted(missing))}"})
+        raise InvalidInput({"organisers": _l("no active account for %(emails)s", emails=", ".join(sorted(missing)))})
     return sorted(users, key=lambda u: u.id)
 
 
@@ -248,7 +256,7 @@ def _shift_spans(booking: Booking, days: int) -> list[tuple[Any, Span]]:
         try:
             span = Span(to_utc(start, tz), to_utc(end, tz), occurrence.units)
         except NonexistentLocalTime as exc:
-            raise InvalidInput({"shift_days": f"{exc}; move this item on its own"}) from exc
+            raise InvalidInput({"shift_days": _l("%(error)s; move this item on its own", error=exc)}) from exc
         moved.append((occurrence, span))
     return moved
 
@@ -262,7 +270,7 @@ def _shift(actor: User, bookings: Sequence[Booking], days: int, now: datetime) -
             try:
                 rules[booking.id] = shift_rule(booking.recurrence, days)
             except RecurrenceError as exc:
-                raise InvalidInput({"shift_days": f"booking {booking.id}: {exc}"}) from exc
+                raise InvalidInput({"shift_days": _l("booking %(id)s: %(error)s", id=booking.id, error=exc)}) from exc
     for _, moves in plans:
         for occurrence, _span in moves:
             occurrence.active = False
@@ -311,17 +319,19 @@ def change_event(
     all-or-nothing step; the requesters, the managers concerned and the co-organisers are told."""
     event = organised_event(actor, event_id)
     if abs(shift_days) > MAX_SHIFT_DAYS:
-        raise InvalidInput({"shift_days": f"at most {MAX_SHIFT_DAYS} days either way"})
+        raise InvalidInput({"shift_days": _l("at most %(num)s days either way", num=MAX_SHIFT_DAYS)})
     holding = {b.id: b for b in event.bookings if b.status in HOLDING}
     unknown = sorted(set(remove) - holding.keys())
     if unknown:
-        raise InvalidInput({"remove": f"not an active item of this event: {', '.join(map(str, unknown))}"})
+        raise InvalidInput(
+            {"remove": _l("not an active item of this event: %(ids)s", ids=", ".join(map(str, unknown)))}
+        )
     if holding and not add and set(remove) >= holding.keys():
-        raise InvalidInput({"remove": "that would remove every item; cancel the event instead"})
+        raise InvalidInput({"remove": _l("that would remove every item; cancel the event instead")})
     new_resources = [get_resource(actor, item.resource_id) for item in add]
     co_organisers = _users_by_email(organisers, event.organiser) if organisers is not None else None
     if co_organisers is not None and actor.id != event.organiser_id and actor.role != Role.ADMIN:
-        raise PermissionDenied("Only the main organiser may change who organises the event.")
+        raise PermissionDenied(_l("Only the main organiser may change who organises the event."))
 
     lock_resources({b.resource_id for b in holding.values()} | {r.id for r in new_resources})
     savepoint = db.session.begin_nested()  # a refusal or a dry run undoes this much, not the request

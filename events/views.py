@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -85,7 +86,7 @@ def _rows_to_items(form_items, resources: dict[int, Resource]) -> tuple[list[ser
         )
         rows.append(index)
     if not ok:
-        raise InvalidInput({"items": "some rows are incomplete"})
+        raise InvalidInput({"items": _l("some rows are incomplete")})
     return items, rows
 
 

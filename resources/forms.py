@@ -22,15 +22,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from resources.features import FEATURES, feature_label
 from resources.hours import WEEKDAYS
+from resources.models import APPROVAL_LABELS, KIND_LABELS, VISIBILITY_LABELS
 from resources.schemas import ResourceFields, resource_defaults
 
-KIND_LABELS = {
-    "lab": _l("Laboratory"),
-    "sports": _l("Sports facility"),
-    "dorm": _l("Dorm room"),
-    "equipment": _l("Research equipment"),
-    "room": _l("Event room"),
-}
 INSTITUTION_CODES = ("UVT", "UPT", "UMFT", "USVT")
 
 
@@ -115,16 +109,6 @@ class TimelineForm(FlaskForm):
 
 # --- the managers' resource settings form --------------------------------------------------------
 
-VISIBILITY_LABELS = {
-    "public": _l("Everyone, also without an account"),
-    "alliance": _l("The four universities"),
-    "institution": _l("Its own university only"),
-}
-APPROVAL_LABELS = {
-    "none": _l("Not needed"),
-    "partners": _l("Needed for partner universities"),
-    "all": _l("Needed for every request"),
-}
 DAY_LABELS = {
     "mon": _l("Monday"),
     "tue": _l("Tuesday"),

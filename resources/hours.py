@@ -12,6 +12,8 @@ import itertools
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from app.zones import zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -22,7 +24,7 @@ _HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$")
 def parse_hhmm(value: str) -> int:
     """Minutes since midnight; raises ValueError."""
     if not isinstance(value, str) or not _HHMM.match(value):
-        raise ValueError(f"{value!r} is not a time of day as HH:MM")
+        raise ValueError(_l("%(value)s is not a time of day as HH:MM", value=repr(value)))
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -32,35 +34,35 @@ def validate_opening_hours(hours: object) -> dict[str, str]:
     if hours is None:
         return {}
     if not isinstance(hours, dict):
-        return {"opening_hours": "must be an object keyed by weekday (mon … sun) or null"}
+        return {"opening_hours": _l("must be an object keyed by weekday (mon … sun) or null")}
     errors: dict[str, str] = {}
     for day, intervals in hours.items():
         path = f"opening_hours.{day}"
         if day not in WEEKDAYS:
-            errors[path] = "unknown weekday; use mon, tue, wed, thu, fri, sat, sun"
+            errors[path] = _l("unknown weekday; use mon, tue, wed, thu, fri, sat, sun")
             continue
         if not isinstance(intervals, list) or len(intervals) > MAX_INTERVALS_PER_DAY:
-            errors[path] = f"must be a list of at most {MAX_INTERVALS_PER_DAY} [start, end] pairs"
+            errors[path] = _l("must be a list of at most %(num)s [start, end] pairs", num=MAX_INTERVALS_PER_DAY)
             continue
         spans = []
         for index, pair in enumerate(intervals):
             item = f"{path}.{index}"
             if not isinstance(pair, list | tuple) or len(pair) != 2:
-                errors[item] = 'must be a pair like ["08:00", "20:00"]'
+                errors[item] = _l('must be a pair like ["08:00", "20:00"]')
                 continue
             try:
                 start, end = parse_hhmm(pair[0]), parse_hhmm(pair[1])
             except ValueError as exc:
-                errors[item] = str(exc)
+                errors[item] = exc.args[0]  # lazy: translated when shown
                 continue
             if start >= end:
-                errors[item] = "must start before it ends"
+                errors[item] = _l("must start before it ends")
                 continue
             spans.append((start, end, item))
         spans.sort()
         for (_, prev_end, _), (start, _, item) in itertools.pairwise(spans):
             if start < prev_end:
-                errors[item] = "overlaps the previous interval"
+                errors[item] = _l("overlaps the previous interval")
     return errors
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -36,17 +37,52 @@ class Kind(enum.StrEnum):
     EQUIPMENT = "equipment"
     ROOM = "room"
 
+    @property
+    def label(self) -> str:
+        """The member's name for people, translated when shown."""
+        return KIND_LABELS[self]
+
 
 class Visibility(enum.StrEnum):
     PUBLIC = "public"
     ALLIANCE = "alliance"
     INSTITUTION = "institution"
 
+    @property
+    def label(self) -> str:
+        """The member's name for people, translated when shown."""
+        return VISIBILITY_LABELS[self]
+
 
 class Approval(enum.StrEnum):
     NONE = "none"
     PARTNERS = "partners"
     ALL = "all"
+
+    @property
+    def label(self) -> str:
+        """The member's name for people, translated when shown."""
+        return APPROVAL_LABELS[self]
+
+
+# Labels live beside their enums; forms, pages and messages all read them from here.
+KIND_LABELS: dict[str, str] = {
+    Kind.LAB: _l("Laboratory"),
+    Kind.SPORTS: _l("Sports facility"),
+    Kind.DORM: _l("Dorm room"),
+    Kind.EQUIPMENT: _l("Research equipment"),
+    Kind.ROOM: _l("Event room"),
+}
+VISIBILITY_LABELS: dict[str, str] = {
+    Visibility.PUBLIC: _l("Everyone, also without an account"),
+    Visibility.ALLIANCE: _l("The four universities"),
+    Visibility.INSTITUTION: _l("Its own university only"),
+}
+APPROVAL_LABELS: dict[str, str] = {
+    Approval.NONE: _l("Not needed"),
+    Approval.PARTNERS: _l("Needed for partner universities"),
+    Approval.ALL: _l("Needed for every request"),
+}
 
 
 def _in(column: str, enum_type: type[enum.StrEnum]) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, false, insert, or_, select, true
 from sqlalchemy.orm import selectinload
 
@@ -75,7 +76,7 @@ def managed_clause(user: User | None):
 
 def require_manager(user: User | None, institution_id: int) -> None:
     if not can_manage(user, institution_id):
-        raise PermissionDenied("Only an admin or a manager of the owning institution may do this.")
+        raise PermissionDenied(_l("Only an admin or a manager of the owning institution may do this."))
 
 
 def managed_resource(actor: User, resource_id: int) -> Resource:
@@ -89,7 +90,7 @@ def get_resource(viewer: User | None, resource_id: int) -> Resource:
     resource = db.session.scalar(select(Resource).where(Resource.id == resource_id, visibility_clause(viewer)))
     if resource is None:
         # Hidden and missing look the same, so ids of private resources do not leak.
-        raise NotFound(f"No resource {resource_id}.")
+        raise NotFound(_l("No resource %(id)s.", id=resource_id))
     return resource
 
 
@@ -150,7 +151,9 @@ def catalogue_query(
 def _institution_by_code(code: str) -> Institution:
     institution = find_institution(code)
     if institution is None:
-        raise InvalidInput({"institution": f"unknown institution {code!r}; use UVT, UPT, UMFT or USVT"})
+        raise InvalidInput(
+            {"institution": _l("unknown institution %(code)s; use UVT, UPT, UMFT or USVT", code=repr(code))}
+        )
     return institution
 
 
@@ -161,15 +164,15 @@ def _check_fields(values: dict[str, Any], errors: dict[str, str]) -> None:
             and field not in NULLABLE
             and field in (*SIMPLE_FIELDS, "institution", "linked_to", "features")
         ):
-            errors[field] = "may not be null"
+            errors[field] = _l("may not be null")
     if values.get("kind") is not None and values["kind"] not in {k.value for k in Kind}:
-        errors["kind"] = "must be one of lab, sports, dorm, equipment, room"
+        errors["kind"] = _l("must be one of lab, sports, dorm, equipment, room")
     if values.get("timezone") is not None and not is_valid_timezone(values["timezone"]):
-        errors["timezone"] = "not a known IANA time zone such as Europe/Bucharest"
+        errors["timezone"] = _l("not a known IANA time zone such as Europe/Bucharest")
     errors.update(validate_opening_hours(values.get("opening_hours")))
     unknown = [code for code in values.get("features") or [] if code not in FEATURES]
     if unknown:
-        errors["features"] = f"unknown feature codes: {', '.join(sorted(set(unknown)))[:200]}"
+        errors["features"] = _l("unknown feature codes: %(codes)s", codes=", ".join(sorted(set(unknown)))[:200])
 
 
 def _apply(resource: Resource, values: dict[str, Any], actor: User) -> None:
@@ -189,7 +192,7 @@ def _apply(resource: Resource, values: dict[str, Any], actor: User) -> None:
     if "site_id" in values:
         site = db.session.get(Site, values["site_id"]) if values["site_id"] is not None else None
         if values["site_id"] is not None and (site is None or site.institution_id != resource.institution_id):
-            errors["site_id"] = "no such site at this resource's institution"
+            errors["site_id"] = _l("no such site at this resource's institution")
         resource.site = site
     if resource.kind == Kind.DORM:
         resource.check_in_time = resource.check_in_time or DORM_CHECK_IN
@@ -199,7 +202,7 @@ def _apply(resource: Resource, values: dict[str, Any], actor: User) -> None:
         and resource.max_duration_minutes is not None
         and resource.min_duration_minutes > resource.max_duration_minutes
     ):
-        errors["min_duration_minutes"] = "must not exceed max_duration_minutes"
+        errors["min_duration_minutes"] = _l("must not exceed max_duration_minutes")
     if "features" in values:
         resource.feature_rows = [ResourceFeature(code=code) for code in dict.fromkeys(values["features"])]
     if errors:
@@ -209,13 +212,13 @@ def _apply(resource: Resource, values: dict[str, Any], actor: User) -> None:
 def _link(resource: Resource, linked_ids: Iterable[int]) -> None:
     ids = list(dict.fromkeys(linked_ids))
     if resource.id in ids:
-        raise InvalidInput({"linked_to": "a resource cannot be linked to itself"})
+        raise InvalidInput({"linked_to": _l("a resource cannot be linked to itself")})
     others = list(db.session.scalars(select(Resource).where(Resource.id.in_(ids)))) if ids else []
     missing = set(ids) - {r.id for r in others}
     if missing:
-        raise InvalidInput({"linked_to": f"no resources with ids {sorted(missing)}"})
+        raise InvalidInput({"linked_to": _l("no resources with ids %(ids)s", ids=sorted(missing))})
     if any(other.institution_id != resource.institution_id for other in others):
-        raise InvalidInput({"linked_to": "linked resources must belong to the same institution"})
+        raise InvalidInput({"linked_to": _l("linked resources must belong to the same institution")})
     # Links are symmetric: rewrite both directions of this resource's links.
     db.session.execute(
         delete(resource_links).where(
@@ -235,7 +238,7 @@ def create_resource(actor: User, values: dict[str, Any]) -> Resource:
     values = {**DEFAULTS, **values}
     for field in ("name", "kind", "institution"):
         if not values.get(field):
-            raise InvalidInput({field: "is required"})
+            raise InvalidInput({field: _l("is required")})
     resource = Resource()
     _apply(resource, values, actor)
     resource.search_text = ""
@@ -307,9 +310,9 @@ def create_block(actor: User, resource_id: int, *, start: datetime, end: datetim
         errors["end"] = str(exc)
     if not errors:
         if end_at <= start_at:
-            errors["end"] = "must be after start"
+            errors["end"] = _l("must be after start")
         elif end_at - start_at > timedelta(days=MAX_BLOCK_DAYS):
-            errors["end"] = "a block may last at most five years"
+            errors["end"] = _l("a block may last at most five years")
     if errors:
         raise InvalidInput(errors)
     block = Block(resource=resource, start_at=start_at, end_at=end_at, reason=reason, created_by=actor)
@@ -334,10 +337,10 @@ def delete_block(actor: User, resource_id: int, block_id: int) -> None:
     resource = managed_resource(actor, resource_id)
     block = db.session.get(Block, block_id)
     if block is None or block.resource_id != resource.id:
-        raise NotFound(f"No block {block_id} on resource {resource_id}.")
+        raise NotFound(_l("No block %(block)s on resource %(resource)s.", block=block_id, resource=resource_id))
     if block.source != "manual":
         # The next refresh would bring it back: imported busy time goes with its import.
-        raise Conflict("Imported busy time is removed with its import, not one by one.")
+        raise Conflict(_l("Imported busy time is removed with its import, not one by one."))
     db.session.delete(block)
     db.session.flush()
 
@@ -351,7 +354,7 @@ def grant_authorization(
     resource = managed_resource(actor, resource_id)
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise InvalidInput({"email": "no user with this email"})
+        raise InvalidInput({"email": _l("no user with this email")})
     grant = db.session.scalar(
         select(Authorization).where(Authorization.resource_id == resource.id, Authorization.user_id == user.id)
     )
@@ -377,6 +380,8 @@ def revoke_authorization(actor: User, resource_id: int, authorization_id: int) -
     resource = managed_resource(actor, resource_id)
     grant = db.session.get(Authorization, authorization_id)
     if grant is None or grant.resource_id != resource.id:
-        raise NotFound(f"No authorisation {authorization_id} on resource {resource_id}.")
+        raise NotFound(
+            _l("No authorisation %(grant)s on resource %(resource)s.", grant=authorization_id, resource=resource_id)
+        )
     db.session.delete(grant)
     db.session.flush()

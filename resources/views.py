@@ -26,8 +26,9 @@ from calendars.imports import list_imports
 from config import DEFAULT_TIMEZONE
 from resources import services
 from resources.features import feature_label
-from resources.forms import KIND_LABELS, CatalogueFilterForm, TimelineForm
+from resources.forms import CatalogueFilterForm, TimelineForm
 from resources.hours import WEEKDAYS
+from resources.models import APPROVAL_LABELS, KIND_LABELS, VISIBILITY_LABELS
 
 bp = Blueprint("resources", __name__)
 PER_PAGE = 24
@@ -60,6 +61,8 @@ def local_hhmm(moment: datetime, tz_name: str) -> str:
 def catalogue_helpers():
     return {
         "kind_labels": KIND_LABELS,
+        "visibility_labels": VISIBILITY_LABELS,
+        "approval_labels": APPROVAL_LABELS,
         "feature_label": feature_label,
         "weekdays": WEEKDAYS,
         "book_url": book_url,

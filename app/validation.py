@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_origin
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
@@ -19,6 +20,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
+from pydantic.fields import FieldInfo
 
 from app.errors import InvalidInput, MalformedRequest, field_error
 
@@ -107,9 +109,37 @@ def parse_json(model: type[M], raw: bytes) -> M:
         raise InvalidInput(errors_from_pydantic(exc)) from exc
 
 
-def parse_query(model: type[M], args) -> M:
-    """Query strings are text, so these models validate in lax mode."""
-    data = {key: args.get(key) for key in args}
+def _is_list(field: FieldInfo) -> bool:
+    return get_origin(field.annotation) is list
+
+
+def parse_query(model: type[M], args: Mapping[str, Any]) -> M:
+    """Query strings are text, so these models validate in lax mode.
+
+    Unknown parameters are ignored (the models say extra="ignore"); an empty value
+    (`?from=`) counts as absent; a list field takes every value of a repeated name."""
+    data: dict[str, Any] = {}
+    for key in args:
+        field = model.model_fields.get(key) or next((f for f in model.model_fields.values() if f.alias == key), None)
+        if field is not None and _is_list(field) and hasattr(args, "getlist"):
+            data[key] = [value for value in args.getlist(key) if value != ""]  # type: ignore[attr-defined]
+        elif (value := args.get(key)) != "":
+            data[key] = value
+    try:
+        return model.model_validate(data, strict=False)
+    except ValidationError as exc:
+        raise InvalidInput(errors_from_pydantic(exc)) from exc
+
+
+def parse_headers(model: type[M], headers: Mapping[str, str]) -> M:
+    """Request headers named by the model (its aliases, e.g. "Idempotency-Key"), validated
+    like a query; the other headers are none of its business."""
+    data: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        value = headers.get(key)
+        if value is not None:
+            data[key] = value
     try:
         return model.model_validate(data, strict=False)
     except ValidationError as exc:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from flask import Blueprint, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from accounts.auth import current_api_user, require_api_user
 from app import clock
 from app.apidoc import operation
 from app.errors import InvalidInput
-from app.validation import parse_json, parse_when
+from app.validation import parse_headers, parse_json, parse_query
 from app.zones import isoformat_local, to_utc
 from availability import services as engine
 from bookings import services, waitlist
@@ -45,28 +44,16 @@ from resources import services as catalogue
 bp = Blueprint("bookings_api", __name__)
 
 
-def _query_instant(name: str, tz: str, required: bool = True) -> datetime | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise InvalidInput({name: _l("is required")})
+def _instant(name: str, value: date | datetime | None, tz: str) -> datetime | None:
+    """A parsed `from`/`to` as UTC: a value without offset (or a date, at midnight) is local time in `tz`."""
+    if value is None:
         return None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time())
     try:
-        value = parse_when(raw)
-        if not isinstance(value, datetime):
-            value = datetime.combine(value, time())
         return to_utc(value, tz)
-    except ValueError as exc:
+    except ValueError as exc:  # a local time that does not exist there, or out of range
         raise InvalidInput({name: str(exc)}) from exc
-
-
-def _query_id(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
-        raise InvalidInput({name: _l("must be a positive integer")})
-    return int(raw)
 
 
 @bp.post("/bookings")
@@ -83,9 +70,7 @@ def create_booking():
     """Book a resource (one-off, recurring with an RRULE, or dorm nights with dates); honours Idempotency-Key"""
     user = require_api_user()
     data = parse_json(BookingCreate, request.get_data())
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 200:
-        raise InvalidInput({"Idempotency-Key": _l("must be 1 to 200 characters")})
+    key = parse_headers(IdempotencyHeader, request.headers).idempotency_key
     booking, skipped = services.create_booking(user, **data.model_dump(), idempotency_key=key, now=clock.now())
     values = BookingOut.fields_of(booking)
     if skipped:
@@ -98,17 +83,14 @@ def create_booking():
 def list_bookings():
     """My bookings (managers and admins also see their resources' bookings)"""
     user = require_api_user()
-    mine = request.args.get("mine", "") in {"1", "true", "yes"}
-    tz = DEFAULT_TIMEZONE
+    query = parse_query(BookingQuery, request.args)
     bookings = services.list_bookings(
         user,
-        mine=mine,
-        resource_id=_query_id("resource_id"),
-        start=_query_instant("from", tz, required=False),
-        end=_query_instant("to", tz, required=False),
-        status=request.args.get("status")
-        if request.args.get("status") in {"pending", "confirmed", "rejected", "cancelled"}
-        else None,
+        mine=query.mine,
+        resource_id=query.resource_id,
+        start=_instant("from", query.from_, DEFAULT_TIMEZONE),
+        end=_instant("to", query.to, DEFAULT_TIMEZONE),
+        status=query.status,
     )
     return BookingList(items=[BookingOut.of(b) for b in bookings])
 
@@ -135,9 +117,9 @@ def update_booking(booking_id: int):
 def cancel_booking(booking_id: int):
     """Cancel the booking, one occurrence (occurrence_id) or it and the following (following=1)"""
     user = require_api_user()
-    following = request.args.get("following", "") in {"1", "true", "yes"}
+    query = parse_query(CancelQuery, request.args)
     booking = services.cancel_booking(
-        user, booking_id, occurrence_id=_query_id("occurrence_id"), following=following, now=clock.now()
+        user, booking_id, occurrence_id=query.occurrence_id, following=query.following, now=clock.now()
     )
     return BookingOut.of(booking)
 
@@ -177,10 +159,11 @@ def list_approvals():
 def availability(resource_id: int):
     """Busy and free time of a resource for the caller: free is what the caller could book now"""
     viewer = current_api_user()
+    query = parse_query(AvailabilityQuery, request.args)
     resource = catalogue.get_resource(viewer, resource_id)
-    start = _query_instant("from", resource.timezone)
-    end = _query_instant("to", resource.timezone)
-    assert start is not None and end is not None  # required=True raised otherwise
+    start = _instant("from", query.from_, resource.timezone)
+    end = _instant("to", query.to, resource.timezone)
+    assert start is not None and end is not None  # both required by the model
     pieces = engine.availability(resource, start, end, viewer=viewer, now=clock.now())
     tz = resource.timezone
     return {
@@ -201,8 +184,9 @@ def availability(resource_id: int):
 @operation(Statement, query=StatementQuery, errors=(403,), auth=True)
 def get_statement():
     """Monthly settlement per pair of universities: bookings, hours, nights, amounts (managers, admins)"""
-    month = request.args.get("month", "")[:7]
-    rows = statement(require_api_user(), month)
+    user = require_api_user()
+    month = parse_query(StatementQuery, request.args).month
+    rows = statement(user, month)
     return Statement(month=month, items=[StatementRow.model_validate(r) for r in rows])
 
 
@@ -211,7 +195,8 @@ def get_statement():
 def check_in(booking_id: int):
     """Check in to the current session (from 15 minutes before its start)"""
     user = require_api_user()
-    occurrence = services.check_in(user, booking_id, occurrence_id=_query_id("occurrence_id"), now=clock.now())
+    query = parse_query(OccurrenceQuery, request.args)
+    occurrence = services.check_in(user, booking_id, occurrence_id=query.occurrence_id, now=clock.now())
     return CheckIn(booking_id=booking_id, occurrence_id=occurrence.id, checked_in_at=occurrence.checked_in_at)
 
 

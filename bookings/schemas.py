@@ -217,37 +217,48 @@ class Availability(Out):
     free: list[SpanOut]
 
 
+# --- query and header parameters: parsed by app.validation.parse_query / parse_headers -------------
+# Unknown parameters are ignored, like the other API queries; an empty value counts as absent.
+
+_QUERY = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
 class AvailabilityQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = _QUERY
 
-    from_: str = Field(alias="from", description="ISO 8601; without offset the resource's local time")
-    to: str = Field(description="at most 62 days after from")
+    from_: When = Field(alias="from", description="ISO 8601; without offset the resource's local time")
+    to: When = Field(description="ISO 8601, at most 62 days after from; without offset the resource's local time")
 
 
-Flag = Annotated[str, Field(description="1, true or yes turns it on")]
+Flag = Annotated[bool, Field(description="1, true or yes turns it on (0, false or no: off)")]
 
 
 class BookingQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = _QUERY
 
-    mine: Flag | None = None
-
+    mine: Flag = False
     resource_id: Id | None = None
-    from_: str | None = Field(None, alias="from", description=f"ISO 8601; without offset {DEFAULT_TIMEZONE} time")
-    to: str | None = None
-    status: StatusName | None = Field(None, description="any other value lists every status")
+    from_: When | None = Field(None, alias="from", description=f"ISO 8601; without offset {DEFAULT_TIMEZONE} time")
+    to: When | None = Field(None, description=f"ISO 8601; without offset {DEFAULT_TIMEZONE} time")
+    status: StatusName | None = Field(None, description="only bookings with this status (absent: every status)")
 
 
 class CancelQuery(BaseModel):
+    model_config = _QUERY
+
     occurrence_id: Id | None = Field(None, description="cancel only this occurrence")
-    following: Flag | None = Field(None, description="with occurrence_id: it and the following ones")
+    following: Flag = Field(False, description="with occurrence_id: it and the following ones")
 
 
 class OccurrenceQuery(BaseModel):
+    model_config = _QUERY
+
     occurrence_id: Id | None = None
 
 
 class IdempotencyHeader(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(None, alias="Idempotency-Key")
 
 
@@ -267,7 +278,9 @@ class Statement(Out):
 
 
 class StatementQuery(BaseModel):
-    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+    model_config = _QUERY
+
+    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 class CheckIn(Out):

@@ -7,7 +7,7 @@ from flask import Blueprint, request
 from accounts.auth import current_api_user, require_api_user
 from app import clock
 from app.apidoc import operation
-from app.validation import parse_json
+from app.validation import parse_json, parse_query
 from events import services as events
 from events.schemas import (
     EventChange,
@@ -32,7 +32,7 @@ def _items(raw) -> list:
 def list_events():
     """Events that have not ended (public ones for everyone, alliance ones for members); mine=1: those I organise"""
     viewer = current_api_user()
-    mine = request.args.get("mine") in ("1", "true")
+    mine = parse_query(EventsQuery, request.args).mine
     return EventList(items=[EventOut.of(e, viewer) for e in events.list_events(viewer, now=clock.now(), mine=mine)])
 
 

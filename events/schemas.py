@@ -163,4 +163,8 @@ class EventChange(RootModel[EventOut | EventPreview]):
 
 
 class EventsQuery(BaseModel):
-    mine: str | None = Field(None, description="1 or true: only the events I organise, past ones included")
+    """Parsed by app.validation.parse_query: unknown parameters are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    mine: bool = Field(False, description="1, true or yes: only the events I organise, past ones included")

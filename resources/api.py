@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from flask import Blueprint, request, url_for
 
@@ -171,9 +170,7 @@ def _free_resource(resource, span) -> FreeResource:
 @operation(SearchAnswer, query=SearchQuery)
 def search():
     """Search first: resources free for a span across the alliance, and the next free slots of taken ones"""
-    args: dict[str, Any] = {key: request.args.get(key) for key in request.args}
-    args["institution"] = request.args.getlist("institution")
-    query = parse_query(SearchQuery, args)
+    query = parse_query(SearchQuery, request.args)
     answer = schedule.search_free(
         current_api_user(),
         day=query.date,

@@ -7,8 +7,9 @@ UTC on its own.
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 
 from dateutil.rrule import rrulestr
@@ -17,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from app.zones import NonexistentLocalTime, to_utc, zone
 
 MAX_OCCURRENCES = 520
+_WEEKDAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 ALLOWED_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY"}
 ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY"}
 _PART = re.compile(r"^[A-Z]+=[A-Za-z0-9,+\-]+$")
@@ -74,10 +76,84 @@ def _until_local(value: str, tz_name: str) -> datetime:
     return moment
 
 
+# No occurrence is bookable after this (app.zones.LATEST); a rule is judged up to it.
+HORIZON = datetime(2100, 1, 1)
+_BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def _day_matches(day: date, bydays: list[tuple[int | None, int]], monthdays: set[int]) -> bool:
+    last = calendar.monthrange(day.year, day.month)[1]
+    if monthdays and day.day not in monthdays and day.day - last - 1 not in monthdays:
+        return False
+    if not bydays:
+        return True
+    for ordinal, weekday in bydays:
+        if day.weekday() != weekday:
+            continue
+        if ordinal is None or ordinal == (day.day - 1) // 7 + 1 or ordinal == -((last - day.day) // 7 + 1):
+            return True
+    return False
+
+
+def _occurs(parts: dict[str, str], start: datetime, until: datetime | None) -> bool:
+    """Whether the rule has an occurrence before `until` (or the horizon), decided period by period.
+
+    dateutil searches until the year 9999 for a rule that never occurs (a daily rule every 7 days on
+    Mondays starting on a Tuesday), which costs seconds; this walk stops at the horizon, in
+    milliseconds. Monthly BYDAY ordinals count within the month, as RFC 5545 says for FREQ=MONTHLY.
+    """
+    end = min(until or HORIZON, HORIZON)
+    interval = int(parts.get("INTERVAL", "1"))
+    bydays: list[tuple[int | None, int]] = []
+    for code in filter(None, parts.get("BYDAY", "").split(",")):
+        match = _BYDAY.match(code)
+        if not match:
+            raise RecurrenceError(_l("cannot read %(part)s", part=repr(code[:40])))
+        bydays.append((int(match[1]) if match[1] else None, _WEEKDAY_CODES.index(match[2])))
+    try:
+        monthdays = {int(v) for v in filter(None, parts.get("BYMONTHDAY", "").split(","))}
+    except ValueError as exc:
+        raise RecurrenceError(_l("cannot read %(part)s", part=repr(parts["BYMONTHDAY"][:40]))) from exc
+    if parts["FREQ"] == "WEEKLY":
+        # Weeks start on Monday (WKST); every interval-th week from dtstart's, on its BYDAY days.
+        weekdays = {weekday for _, weekday in bydays} or {start.weekday()}
+        monday = start.date() - timedelta(days=start.weekday())
+        day = start.date()
+        while day <= end.date():  # a match comes within the first interval weeks, unless UNTIL ends it
+            if ((day - monday).days // 7) % interval == 0 and day.weekday() in weekdays:
+                return datetime.combine(day, start.time()) <= end
+            day += timedelta(days=1)
+        return False
+    if parts["FREQ"] == "DAILY":
+        day = start.date()
+        while day <= end.date():
+            if _day_matches(day, bydays, monthdays):
+                return datetime.combine(day, start.time()) <= end
+            day += timedelta(days=interval)
+        return False
+    if not bydays and not monthdays:
+        monthdays = {start.day}
+    year, month = start.year, start.month
+    while date(year, month, 1) <= end.date():
+        last = calendar.monthrange(year, month)[1]
+        first = start.day if (year, month) == (start.year, start.month) else 1
+        for d in range(first, last + 1):
+            if _day_matches(date(year, month, d), bydays, monthdays):
+                return datetime.combine(date(year, month, d), start.time()) <= end
+        year, month = divmod(year * 12 + month - 1 + interval, 12)
+        month += 1
+    return False
+
+
 def expand(rule: str, local_start: datetime, local_end: datetime, tz_name: str) -> list[tuple[datetime, datetime]]:
     """UTC (start, end) of each occurrence; `local_start`/`local_end` are naive wall-clock times."""
     parts = _parts(rule)
     until = _until_local(parts.pop("UNTIL"), tz_name) if "UNTIL" in parts else None
+    if until is None and "COUNT" not in parts:
+        # Endless: more than the limit, or so sparse that finding them walks to the year 9999.
+        raise RecurrenceError(_l("at most %(num)s occurrences; add COUNT or an earlier UNTIL", num=MAX_OCCURRENCES))
+    if not _occurs(parts, local_start, until):
+        raise RecurrenceError(_l("the rule produces no occurrence"))
     text = ";".join(f"{k}={v}" for k, v in parts.items())
     try:
         rrule = rrulestr(text, dtstart=local_start)
@@ -102,7 +178,7 @@ def expand(rule: str, local_start: datetime, local_end: datetime, tz_name: str) 
     return result
 
 
-_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+_WEEKDAYS = _WEEKDAY_CODES
 
 
 def shift_rule(rule: str, days: int) -> str:

@@ -1,10 +1,15 @@
 """Recurrence expanded in local time: 10:00 stays 10:00 across DST changes."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import rrulestr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bookings import recurrence
 from bookings.recurrence import MAX_OCCURRENCES, RecurrenceError, expand
 
 TZ = "Europe/Bucharest"
@@ -69,3 +74,58 @@ def test_bad_rules(rule, message):
 def test_occurrence_in_the_skipped_hour_is_refused():
     with pytest.raises(RecurrenceError, match="does not exist"):
         expand("FREQ=WEEKLY;COUNT=3", datetime(2026, 3, 15, 3, 30), datetime(2026, 3, 15, 4, 30), TZ)
+
+
+# --- rules that never occur are refused at once --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;INTERVAL=7;BYDAY=MO;COUNT=3",  # every 7 days from a Tuesday: never a Monday
+        "FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31;COUNT=2",  # every November: never a 31st
+        "FREQ=DAILY;INTERVAL=14;BYMONTHDAY=31;BYDAY=MO;UNTIL=20300101",
+    ],
+)
+def test_a_rule_that_never_occurs_is_refused_before_any_expansion(monkeypatch, rule):
+    # dateutil would search until the year 9999 (seconds of server time): it must not be asked.
+    def never(*args, **kwargs):
+        raise AssertionError("dateutil was asked to expand a rule with no occurrence")
+
+    monkeypatch.setattr(recurrence, "rrulestr", never)
+    with pytest.raises(RecurrenceError) as refused:
+        recurrence.expand(rule, datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11), "Europe/Bucharest")
+    assert str(refused.value.message) == "the rule produces no occurrence"
+
+
+def test_an_endless_rule_is_refused_at_once(monkeypatch):
+    monkeypatch.setattr(recurrence, "rrulestr", None)  # not reached
+    with pytest.raises(RecurrenceError) as refused:
+        recurrence.expand(
+            "FREQ=MONTHLY;INTERVAL=12;BYDAY=5FR", datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11), "UTC"
+        )
+    assert "COUNT" in str(refused.value.message)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    freq=st.sampled_from(["DAILY", "WEEKLY", "MONTHLY"]),
+    interval=st.integers(1, 15),
+    weekdays=st.lists(st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]), max_size=2, unique=True),
+    ordinal=st.sampled_from(["", "", "1", "2", "-1", "5"]),
+    monthdays=st.lists(st.sampled_from([1, 15, 28, 29, 30, 31, -1]), max_size=2, unique=True),
+    start=st.dates(date(2026, 1, 1), date(2030, 12, 31)),
+    years=st.integers(0, 3),
+)
+def test_the_occurrence_check_agrees_with_dateutil(freq, interval, weekdays, ordinal, monthdays, start, years):
+    byday = ",".join(f"{ordinal if freq == 'MONTHLY' else ''}{w}" for w in weekdays)
+    parts = {"FREQ": freq, "INTERVAL": str(interval)}
+    if byday:
+        parts["BYDAY"] = byday
+    if monthdays and freq != "WEEKLY":
+        parts["BYMONTHDAY"] = ",".join(map(str, monthdays))
+    dtstart = datetime.combine(start, time(10))
+    until = datetime.combine(start.replace(year=start.year + years, day=min(start.day, 28)), time(23, 59))
+    text = ";".join(f"{k}={v}" for k, v in parts.items())
+    truth = bool(list(islice(rrulestr(text, dtstart=dtstart).replace(until=until), 1)))
+    assert recurrence._occurs(parts, dtstart, until) == truth, text

@@ -47,6 +47,9 @@ class Config:
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_COST = 65536
 
+    # The sign-in budget (accounts/budget.py): LOGIN_RATE_LIMIT of failed sign-ins per client address and
+    # per account, shared by the page and the API. Kept in the database (every process and host sees it)
+    # unless RATELIMIT_STORAGE_URI names a shared store such as redis://host:6379 (memory:// = the database).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")

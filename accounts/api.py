@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, g, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from accounts import services
+from accounts import budget, services
 from accounts.auth import require_api_user
 from accounts.schemas import (
     InstitutionList,
@@ -22,24 +22,20 @@ from accounts.schemas import (
 )
 from app.apidoc import operation
 from app.errors import Unauthenticated
-from app.extensions import limiter
 from app.validation import parse_json, parse_query
 
 bp = Blueprint("accounts_api", __name__)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.post("/auth/tokens")
 @operation(TokenCreated, status=201, body=TokenRequest, errors=(429,))
-@limiter.limit(_login_limit)
 def create_token():
     """Exchange email and password for a bearer token"""
     data = parse_json(TokenRequest, request.get_data())
+    budget.check(data.email)
     user = services.authenticate(data.email, data.password)
     if user is None:
+        budget.record_failure(data.email)
         raise Unauthenticated(_l("Wrong email or password."))
     secret, token = services.issue_token(user, name=data.name)
     return TokenCreated.model_validate(TokenOut.model_validate(token).model_dump() | {"token": secret})

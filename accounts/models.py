@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
@@ -77,8 +77,14 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's and remember-me cookie's id; bumping it ends them all (see get_id).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     institution: Mapped[Institution] = relationship(lazy="joined")
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: a cookie names the session version it was made under."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -112,3 +118,17 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class SignInFailure(db.Model):
+    """One failed sign-in (page or API) against a budget key ("address:…" or "account:…").
+
+    Counted over the limit's window by every process on the database; rows older than it are pruned
+    when a new one is written."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

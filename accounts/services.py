@@ -148,6 +148,18 @@ def resolve_token(secret: str, *, now: datetime | None = None) -> ApiToken | Non
     return token
 
 
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of the user: their ids name the old version."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def revoke_all_tokens(user: User, *, now: datetime | None = None) -> None:
+    """Revoke every live token of the user; reactivating the user later does not revive them."""
+    now = now or utcnow()
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+
+
 def list_tokens(user: User) -> list[ApiToken]:
     return list(
         db.session.scalars(
@@ -270,6 +282,7 @@ def update_user(actor: User, user_id: int, values: dict[str, Any]) -> User:
             errors["active"] = _l("You cannot deactivate your own account.")
     if errors:
         raise InvalidInput(errors)
+    deactivated = values.get("active") is False and user.active
     for field in ("full_name", "role", "affiliation", "active"):
         if field in values:
             setattr(user, field, values[field])
@@ -280,5 +293,9 @@ def update_user(actor: User, user_id: int, values: dict[str, Any]) -> User:
         user.institution_id = institution.id
     if values.get("password"):
         user.password_hash = hash_password(values["password"])
+    if values.get("password") or deactivated:
+        # A new password or a deactivation ends what the old one opened: sessions, cookies, tokens.
+        end_sessions(user)
+        revoke_all_tokens(user)
     db.session.flush()
     return user

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import services
+from accounts import budget, services
 from accounts.forms import (
     LoginForm,
     LogoutForm,
@@ -16,7 +16,7 @@ from accounts.forms import (
 )
 from accounts.models import AFFILIATION_LABELS, ROLE_LABELS, User
 from app.errors import InvalidInput
-from app.extensions import db, limiter
+from app.extensions import db
 from app.forms import apply_errors
 from app.pagination import page_number
 from app.urls import is_safe_next
@@ -30,22 +30,30 @@ def account_labels():
 
 
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    """Called on every request with the id in the session or remember-me cookie ("<id>:<version>").
+
+    A cookie made before a password change, deactivation or sign-out names an older session
+    version and no longer signs anyone in; nor does an id without a version (cookies from before)."""
+    id_part, _, version = user_id.partition(":")
+    if not id_part.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(id_part))
     # A deactivated account loses its open sessions too, not only future sign-ins.
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("resources.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        budget.check(form.email.data)
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            budget.record_failure(form.email.data)
             form.password.errors.append(_("Wrong email or password."))
         else:
             login_user(user, remember=form.remember.data)
@@ -61,6 +69,8 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        # Signing out ends every copy of this session and of the remember-me cookie, not only this one.
+        services.end_sessions(current_user)
         logout_user()
         flash(_("You are signed out."), "info")
     return redirect(url_for("resources.index"))
@@ -134,6 +144,9 @@ def edit_user(user_id: int):
         except InvalidInput as exc:
             _apply_errors(form, exc)
         else:
+            if user.id == current_user.id:
+                # An admin changing their own password keeps this session (under the new version).
+                login_user(user)
             flash(_("Saved the changes to %(email)s.", email=user.email), "success")
             return redirect(url_for("accounts.edit_user", user_id=user.id))
     status = 422 if form.errors else 200

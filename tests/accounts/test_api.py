@@ -75,6 +75,7 @@ def test_institutions_lists_the_four_universities(client):
     assert client.get("/api/v1/institutions/XYZ").status_code == 404
 
 
+@pytest.mark.committed  # failed sign-ins are written on their own connection
 class TestRateLimit:
     @pytest.fixture
     def app_config(self):

@@ -164,7 +164,7 @@ class EventOut(Out):
             "first_day": dates[0].isoformat() if dates else None,
             "last_day": dates[1].isoformat() if dates else None,
             "items": [BookingOut.of(b) if organiser else EventItemPublic.of(b) for b in shown],
-            "hidden_items": hidden,
+            "hidden_items": len(hidden),
         }
         if organiser:
             values["invitations"] = [{"email": i.email, "status": i.status} for i in invitations(event)]

@@ -237,17 +237,19 @@ def visible_resources(viewer: User | None, events: Sequence[Event]) -> set[int]:
     return set(db.session.scalars(select(Resource.id).where(Resource.id.in_(wanted), visibility_clause(viewer))))
 
 
-def visible_items(viewer: User | None, event: Event, seen: set[int] | None = None) -> tuple[list[Booking], int]:
-    """The event's items the viewer may see, and how many active items are left out (never which);
+def visible_items(
+    viewer: User | None, event: Event, seen: set[int] | None = None
+) -> tuple[list[Booking], list[Booking]]:
+    """The event's items the viewer may see, and the active items left out (to be counted, never shown);
     `seen` is `visible_resources` computed beforehand for a list of events."""
     if is_organiser(viewer, event):
-        return list(event.bookings), 0
+        return list(event.bookings), []
     if seen is None:
         seen = visible_resources(viewer, [event])
     shown = [b for b in event.bookings if b.resource_id in seen]
-    hidden = sum(
-        1 for b in event.bookings if b.resource_id not in seen and (b.status in HOLDING or event.status == "cancelled")
-    )
+    hidden = [
+        b for b in event.bookings if b.resource_id not in seen and (b.status in HOLDING or event.status == "cancelled")
+    ]
     return shown, hidden
 
 

@@ -176,7 +176,7 @@ def detail(event_id: int):
         stays=stays if organiser else [],
         organiser=organiser,
         dates=service.event_dates(event, shown),
-        hidden=hidden,
+        hidden=sum(1 for b in hidden if b.resource.kind != Kind.DORM),  # beds are not programme
         invitations=service.invitations(event) if organiser else [],
         public_feed=public_feed,
         public_feed_full=(base_url().rstrip("/") + public_feed) if public_feed else None,

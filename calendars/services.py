@@ -24,7 +24,7 @@ from app.extensions import db
 from bookings.models import Booking, Occurrence, Status
 from calendars.models import CalendarFeed
 from calendars.render import FeedEvent, render
-from events.services import get_event
+from events.services import get_event, item_clause
 from resources.models import Kind, Resource, Site, Visibility
 from resources.services import can_manage, get_resource
 
@@ -219,7 +219,7 @@ def event_feed_query(viewer: User | None, event_id: int, now: datetime, *, key: 
     a member's private `event:ID` feed reaches alliance events too.
     """
     event = get_event(viewer, event_id)
-    query = _base().where(Booking.event_id == event.id, Resource.kind != Kind.DORM)
+    query = _base().where(Booking.event_id == event.id, Resource.kind != Kind.DORM, item_clause(viewer, event))
     return FeedQuery(
         key or f"event:{event.id}",
         f"{event.title} – ATU Facilities",

@@ -18,6 +18,8 @@ from events.schemas import (
     EventPatch,
     EventPreview,
     EventsQuery,
+    MyInvitationOut,
+    MyInvitations,
 )
 
 bp = Blueprint("events_api", __name__)
@@ -33,7 +35,9 @@ def list_events():
     """Events that have not ended (public ones for everyone, alliance ones for members); mine=1: those I organise"""
     viewer = current_api_user()
     mine = parse_query(EventsQuery, request.args).mine
-    return EventList(items=[EventOut.of(e, viewer) for e in events.list_events(viewer, now=clock.now(), mine=mine)])
+    found = events.list_events(viewer, now=clock.now(), mine=mine)
+    seen = events.visible_resources(viewer, found)
+    return EventList(items=[EventOut.of(e, viewer, seen) for e in found])
 
 
 @bp.post("/events")
@@ -65,6 +69,30 @@ def create_event():
     if isinstance(result, events.Preview):
         return EventPreview.model_validate({"dry_run": True, "items": result.items}), 200
     return EventOut.of(result, user)
+
+
+@bp.get("/events/invitations")
+@operation(MyInvitations, auth=True)
+def my_invitations():
+    """My pending invitations to co-organise events"""
+    user = require_api_user()
+    return MyInvitations(items=[MyInvitationOut.of(i) for i in events.my_invitations(user)])
+
+
+@bp.post("/events/<id:event_id>/accept")
+@operation(EventOut, errors=(404, 409), auth=True)
+def accept_invitation(event_id: int):
+    """Accept my invitation to co-organise the event: from now on I am listed and may change it"""
+    user = require_api_user()
+    return EventOut.of(events.accept_invitation(user, event_id, now=clock.now()), user)
+
+
+@bp.post("/events/<id:event_id>/decline")
+@operation(EventOut, errors=(404, 409), auth=True)
+def decline_invitation(event_id: int):
+    """Decline my invitation to co-organise the event"""
+    user = require_api_user()
+    return EventOut.of(events.decline_invitation(user, event_id, now=clock.now()), user)
 
 
 @bp.get("/events/<id:event_id>")

@@ -11,7 +11,7 @@ from app.validation import Id, StrictInput, When, text
 from app.zones import isoformat_local
 from bookings.models import Booking
 from bookings.schemas import BookingOut, ClashOut, OccurrenceOut, StatusName, Suggestions
-from events.services import event_dates, is_organiser
+from events.services import event_dates, invitations, is_organiser, visible_items
 
 
 class EventItemConflict(BaseModel):
@@ -100,8 +100,41 @@ class EventItemPublic(Out):
         )
 
 
+class InvitationOut(Out):
+    """An invitation to co-organise: the address named, and whether it was accepted (organisers see these)."""
+
+    email: str
+    status: Literal["pending", "accepted", "declined"]
+
+
+class MyInvitationOut(Out):
+    """A pending invitation to co-organise an event, for the person invited."""
+
+    event_id: int
+    title: str
+    invited_by: str
+    accept: str = Field(description="POST here to accept")
+    decline: str = Field(description="POST here to decline")
+
+    @classmethod
+    def of(cls, invitation: Any) -> MyInvitationOut:
+        event = invitation.event
+        return cls(
+            event_id=event.id,
+            title=event.title,
+            invited_by=invitation.invited_by.email,
+            accept=f"/api/v1/events/{event.id}/accept",
+            decline=f"/api/v1/events/{event.id}/decline",
+        )
+
+
+class MyInvitations(Items[MyInvitationOut]):
+    pass
+
+
 class EventOut(Out):
-    """Organisers (and admins) see each item as a booking; everyone else sees the programme."""
+    """Organisers (and admins) see each item as a booking; everyone else sees the programme, holding only
+    the items whose resource they may see (`hidden_items` counts the others, without naming them)."""
 
     id: int
     title: str
@@ -112,12 +145,15 @@ class EventOut(Out):
     first_day: IsoDate | None
     last_day: IsoDate | None
     items: list[BookingOut | EventItemPublic]
+    hidden_items: int = Field(0, description="active items left out: their resource is not open to the viewer")
+    invitations: list[InvitationOut] | None = Field(None, description="co-organisers invited (organisers only)")
     public_feed: str | None = None
 
     @classmethod
-    def of(cls, event: Any, viewer: Any = None) -> EventOut:
+    def of(cls, event: Any, viewer: Any = None, seen: set[int] | None = None) -> EventOut:
         organiser = is_organiser(viewer, event)
-        dates = event_dates(event)
+        shown, hidden = visible_items(viewer, event, seen)
+        dates = event_dates(event, shown)
         values: dict[str, Any] = {
             "id": event.id,
             "title": event.title,
@@ -127,8 +163,11 @@ class EventOut(Out):
             "organisers": [u.email for u in event.organisers()] if viewer is not None else [],
             "first_day": dates[0].isoformat() if dates else None,
             "last_day": dates[1].isoformat() if dates else None,
-            "items": [BookingOut.of(b) if organiser else EventItemPublic.of(b) for b in event.bookings],
+            "items": [BookingOut.of(b) if organiser else EventItemPublic.of(b) for b in shown],
+            "hidden_items": len(hidden),
         }
+        if organiser:
+            values["invitations"] = [{"email": i.email, "status": i.status} for i in invitations(event)]
         if event.visibility == "public":
             values["public_feed"] = f"/calendars/events/{event.id}.ics"
         return cls.model_validate(values)

@@ -8,6 +8,7 @@ rules of a single booking and keeps the result only if every item succeeded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,7 +16,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import selectinload
 
 from accounts.models import Role, User
@@ -38,8 +39,9 @@ from bookings.services import (
     get_resource,
 )
 from events import signals as event_signals
-from events.models import Event, EventOrganiser
-from resources.models import Kind
+from events.models import Event, EventInvitation, EventOrganiser
+from resources.models import Kind, Resource
+from resources.services import visibility_clause
 
 MAX_SHIFT_DAYS = 366
 
@@ -121,15 +123,134 @@ def organised_event(actor: User, event_id: int) -> Event:
     return event
 
 
-def _users_by_email(emails: Sequence[str], organiser: User) -> list[User]:
-    wanted = {e.strip().lower() for e in emails if e.strip()} - {organiser.email.lower()}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MAX_ORGANISERS = 20
+
+
+def _wanted_emails(emails: Sequence[str], organiser: User) -> set[str]:
+    """The addresses named as co-organisers, lower-cased; only their form is checked, never whether an
+    account has them, so the answer is the same for every address."""
+    wanted = {e.strip().lower() for e in emails if e.strip()}
+    bad = sorted(e for e in wanted if len(e) > 254 or not EMAIL.match(e))
+    if bad:
+        raise InvalidInput({"organisers": _l("not an email address: %(emails)s", emails=", ".join(bad))})
+    if len(wanted) > MAX_ORGANISERS:
+        raise InvalidInput({"organisers": _l("at most %(num)s co-organisers", num=MAX_ORGANISERS)})
+    return wanted - {organiser.email.lower()}
+
+
+def _set_invitations(event: Event, wanted: set[str], actor: User) -> list[EventInvitation]:
+    """Make the co-organisers the `wanted` addresses: new addresses get a pending invitation (no rights
+    until accepted); co-organisers and invitations no longer named are withdrawn. Returns the new ones."""
+    event.co_organisers = [u for u in event.co_organisers if u.email.lower() in wanted]
+    existing = db.session.scalars(select(EventInvitation).where(EventInvitation.event_id == event.id)).all()
+    for invitation in existing:
+        if invitation.email not in wanted:
+            db.session.delete(invitation)
+    known = {i.email for i in existing} | {u.email.lower() for u in event.co_organisers}
+    new = [EventInvitation(event=event, email=email, invited_by=actor) for email in sorted(wanted - known)]
+    db.session.add_all(new)
+    db.session.flush()
+    return new
+
+
+def invitations(event: Event) -> list[EventInvitation]:
+    """Every invitation of the event (pending, accepted, declined), for its organisers."""
+    return list(
+        db.session.scalars(
+            select(EventInvitation).where(EventInvitation.event_id == event.id).order_by(EventInvitation.id)
+        )
+    )
+
+
+def my_invitations(user: User) -> list[EventInvitation]:
+    """Pending invitations to co-organise active events, addressed to the user's address."""
+    return list(
+        db.session.scalars(
+            select(EventInvitation)
+            .join(Event, Event.id == EventInvitation.event_id)
+            .where(
+                EventInvitation.email == user.email.lower(),
+                EventInvitation.status == "pending",
+                Event.status == "active",
+            )
+            .order_by(EventInvitation.id)
+        )
+    )
+
+
+def _my_invitation(user: User, event_id: int) -> EventInvitation:
+    event = get_event(user, event_id)
+    invitation = db.session.scalar(
+        select(EventInvitation).where(
+            EventInvitation.event_id == event.id,
+            EventInvitation.email == user.email.lower(),
+            EventInvitation.status == "pending",
+        )
+    )
+    if invitation is None:
+        raise NotFound(_l("You have no open invitation to this event."))
+    if event.status == "cancelled":
+        raise Conflict(_l("This event is cancelled."))
+    return invitation
+
+
+def accept_invitation(user: User, event_id: int, *, now: datetime) -> Event:
+    """The invited person becomes a co-organiser (listed, and may change the event)."""
+    invitation = _my_invitation(user, event_id)
+    invitation.status, invitation.answered_at = "accepted", now
+    event = invitation.event
+    if all(u.id != user.id for u in event.co_organisers):
+        event.co_organisers.append(user)
+    db.session.flush()
+    return event
+
+
+def decline_invitation(user: User, event_id: int, *, now: datetime) -> Event:
+    invitation = _my_invitation(user, event_id)
+    invitation.status, invitation.answered_at = "declined", now
+    db.session.flush()
+    return invitation.event
+
+
+def _announce_invitations(new: Sequence[EventInvitation], *, now: datetime, actor: User) -> None:
+    for invitation in new:
+        event_signals.invitation_sent.send(invitation, now=now, actor=actor)
+
+
+# --- which items a viewer sees ------------------------------------------------------------------
+# An event's visibility opens its programme, not its resources: each item is shown only to people who
+# may see its resource (anonymous visitors: public resources; members: `visibility_clause`), and to
+# the event's organisers. The page, the API and the event feeds all ask here.
+
+
+def item_clause(viewer: User | None, event: Event):
+    """SQL condition (on Resource) for the items of `event` that `viewer` may see."""
+    return true() if is_organiser(viewer, event) else visibility_clause(viewer)
+
+
+def visible_resources(viewer: User | None, events: Sequence[Event]) -> set[int]:
+    """The resources of these events' items that `viewer` may see, in one query (for lists of events)."""
+    wanted = {b.resource_id for event in events for b in event.bookings}
     if not wanted:
-        return []
-    users = db.session.scalars(select(User).where(func.lower(User.email).in_(wanted), User.active.is_(True))).all()
-    missing = wanted - {u.email.lower() for u in users}
-    if missing:
-        raise InvalidInput({"organisers": _l("no active account for %(emails)s", emails=", ".join(sorted(missing)))})
-    return sorted(users, key=lambda u: u.id)
+        return set()
+    return set(db.session.scalars(select(Resource.id).where(Resource.id.in_(wanted), visibility_clause(viewer))))
+
+
+def visible_items(
+    viewer: User | None, event: Event, seen: set[int] | None = None
+) -> tuple[list[Booking], list[Booking]]:
+    """The event's items the viewer may see, and the active items left out (to be counted, never shown);
+    `seen` is `visible_resources` computed beforehand for a list of events."""
+    if is_organiser(viewer, event):
+        return list(event.bookings), []
+    if seen is None:
+        seen = visible_resources(viewer, [event])
+    shown = [b for b in event.bookings if b.resource_id in seen]
+    hidden = [
+        b for b in event.bookings if b.resource_id not in seen and (b.status in HOLDING or event.status == "cancelled")
+    ]
+    return shown, hidden
 
 
 def list_events(viewer: User | None, *, now: datetime, mine: bool = False, limit: int = 100) -> list[Event]:
@@ -200,13 +321,13 @@ def create_event(
     """Lock every resource involved (one sorted set, so concurrent events cannot deadlock), book each
     item under the usual rules, and keep all of it only if every item could be booked."""
     resources = [get_resource(organiser, item.resource_id) for item in items]
-    co_organisers = _users_by_email(organisers, organiser)
+    wanted = _wanted_emails(organisers, organiser)
     lock_resources({r.id for r in resources})
     savepoint = db.session.begin_nested()  # a refusal or a dry run undoes this much, not the request
     event = Event(title=title, description=description, visibility=visibility, organiser=organiser)
-    event.co_organisers = co_organisers
     db.session.add(event)
     db.session.flush()
+    invited = _set_invitations(event, wanted, organiser)
     failures = _book_items(organiser, event, items, now)
     if failures:
         savepoint.rollback()
@@ -218,6 +339,7 @@ def create_event(
     savepoint.commit()
     db.session.expire(event, ["bookings"])  # the items were added by event_id, not through the list
     event_signals.event_created.send(event, now=now, actor=organiser)
+    _announce_invitations(invited, now=now, actor=organiser)
     return event
 
 
@@ -329,8 +451,8 @@ def change_event(
     if holding and not add and set(remove) >= holding.keys():
         raise InvalidInput({"remove": _l("that would remove every item; cancel the event instead")})
     new_resources = [get_resource(actor, item.resource_id) for item in add]
-    co_organisers = _users_by_email(organisers, event.organiser) if organisers is not None else None
-    if co_organisers is not None and actor.id != event.organiser_id and actor.role != Role.ADMIN:
+    wanted = _wanted_emails(organisers, event.organiser) if organisers is not None else None
+    if wanted is not None and actor.id != event.organiser_id and actor.role != Role.ADMIN:
         raise PermissionDenied(_l("Only the main organiser may change who organises the event."))
 
     lock_resources({b.resource_id for b in holding.values()} | {r.id for r in new_resources})
@@ -358,8 +480,7 @@ def change_event(
         event.description = description
     if visibility is not None:
         event.visibility = visibility
-    if co_organisers is not None:
-        event.co_organisers = co_organisers
+    invited = _set_invitations(event, wanted, actor) if wanted is not None else []
     event.updated_at = utcnow()
     db.session.flush()
     if dry_run:
@@ -369,6 +490,7 @@ def change_event(
     savepoint.commit()
     db.session.expire(event, ["bookings"])  # the new items were added by event_id, not through the list
     event_signals.event_changed.send(event, now=now, actor=actor, changes=lines)
+    _announce_invitations(invited, now=now, actor=actor)
     return event
 
 
@@ -397,11 +519,14 @@ class Session:
     active: bool
 
 
-def programme(event: Event) -> tuple[list[tuple[date, list[Session]]], list[Booking]]:
-    """Sessions grouped by local day (rooms and equipment), and the accommodation (dorm items) apart."""
+def programme(
+    event: Event, bookings: Sequence[Booking] | None = None
+) -> tuple[list[tuple[date, list[Session]]], list[Booking]]:
+    """Sessions grouped by local day (rooms and equipment), and the accommodation (dorm items) apart;
+    of `bookings` (the items a viewer may see, `visible_items`) or of every item."""
     days: dict[date, list[Session]] = {}
     stays = []
-    for booking in event.bookings:
+    for booking in event.bookings if bookings is None else bookings:
         if booking.resource.kind == Kind.DORM:
             stays.append(booking)
             continue
@@ -417,10 +542,10 @@ def programme(event: Event) -> tuple[list[tuple[date, list[Session]]], list[Book
     return sorted(ordered, key=lambda pair: pair[0]), stays
 
 
-def event_dates(event: Event) -> tuple[date, date] | None:
+def event_dates(event: Event, bookings: Sequence[Booking] | None = None) -> tuple[date, date] | None:
     spans = [
         (to_local(o.start_at, b.resource.timezone).date(), to_local(o.end_at, b.resource.timezone).date())
-        for b in event.bookings
+        for b in (event.bookings if bookings is None else bookings)
         for o in b.occurrences
         if o.active or event.status == "cancelled"
     ]

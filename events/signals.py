@@ -13,3 +13,7 @@ event_changed = _signals.signal(
     doc="An event's items or details changed; `changes` lists readable lines (items removed, moved, added).",
 )
 event_cancelled = _signals.signal("event-cancelled", doc="An event and all its items were cancelled.")
+invitation_sent = _signals.signal(
+    "event-invitation",
+    doc="Someone was invited to co-organise an event; the sender is the invitation (its address may have no account).",
+)

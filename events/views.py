@@ -151,14 +151,22 @@ def index():
     now = clock.now()
     upcoming = service.list_events(viewer, now=now)
     mine = service.list_events(viewer, now=now, mine=True) if viewer else []
-    return render_template("events/index.html", upcoming=upcoming, mine=mine, dates=service.event_dates)
+    invitations = service.my_invitations(viewer) if viewer else []
+
+    seen = service.visible_resources(viewer, [*upcoming, *mine])
+
+    def dates(event):  # from the items the viewer may see, like the programme
+        return service.event_dates(event, service.visible_items(viewer, event, seen)[0])
+
+    return render_template("events/index.html", upcoming=upcoming, mine=mine, invitations=invitations, dates=dates)
 
 
 @bp.get("/events/<id:event_id>")
 def detail(event_id: int):
     viewer = _viewer()
     event = service.get_event(viewer, event_id)
-    days, stays = service.programme(event)
+    shown, hidden = service.visible_items(viewer, event)
+    days, stays = service.programme(event, shown)
     organiser = service.is_organiser(viewer, event)
     public_feed = url_for("calendars.public_event_feed", event_id=event.id) if event.visibility == "public" else None
     return render_template(
@@ -167,7 +175,9 @@ def detail(event_id: int):
         days=days,
         stays=stays if organiser else [],
         organiser=organiser,
-        dates=service.event_dates(event),
+        dates=service.event_dates(event, shown),
+        hidden=sum(1 for b in hidden if b.resource.kind != Kind.DORM),  # beds are not programme
+        invitations=service.invitations(event) if organiser else [],
         public_feed=public_feed,
         public_feed_full=(base_url().rstrip("/") + public_feed) if public_feed else None,
     )
@@ -239,7 +249,9 @@ def edit(event_id: int):
     if request.method == "GET":
         details.title.data, details.description.data = event.title, event.description
         details.visibility.data = event.visibility
-        details.organisers.data = ", ".join(u.email for u in event.co_organisers)
+        named = [u.email.lower() for u in event.co_organisers]
+        named += [i.email for i in service.invitations(event) if i.email not in named]
+        details.organisers.data = ", ".join(named)
     shift = EventShiftForm(prefix="shift")
     adding = EventItemsForm(prefix="add")
     availability: dict[int, dict[str, Any]] = {}
@@ -335,3 +347,27 @@ def cancel(event_id: int):
     else:
         flash(_("Event cancelled: every item is released."), "success")
     return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.post("/events/<id:event_id>/accept")
+@login_required
+def accept(event_id: int):
+    try:
+        service.accept_invitation(current_user, event_id, now=clock.now())
+    except Conflict as exc:
+        flash_error(exc)
+        return redirect(url_for("events.index"))
+    flash(_("You are now a co-organiser of this event."), "success")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.post("/events/<id:event_id>/decline")
+@login_required
+def decline(event_id: int):
+    try:
+        service.decline_invitation(current_user, event_id, now=clock.now())
+    except Conflict as exc:
+        flash_error(exc)
+    else:
+        flash(_("Invitation declined."), "success")
+    return redirect(url_for("events.index"))

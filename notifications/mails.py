@@ -38,7 +38,7 @@ BOOKING_KINDS = (
     "released",
     "offered",
 )
-EVENT_KINDS = ("event_created", "event_changed", "event_cancelled")
+EVENT_KINDS = ("event_created", "event_changed", "event_cancelled", "event_invitation")
 
 
 class CannotBuild(Exception):
@@ -82,6 +82,7 @@ def _subject(kind: str, title: str) -> str:
         "event_created": _("You are an organiser of: %(title)s", title=title),
         "event_changed": _("Event changed: %(title)s", title=title),
         "event_cancelled": _("Event cancelled: %(title)s", title=title),
+        "event_invitation": _("You are invited to co-organise: %(title)s", title=title),
     }
     return subjects[kind]
 
@@ -110,8 +111,12 @@ def _event_mail(message: OutboxMessage, snapshot: dict[str, Any], base_url: str)
     lines = [_subject(message.kind, snapshot["title"]), ""]
     if snapshot["changes"]:
         lines += [*snapshot["changes"], ""]
+    if message.kind == "event_invitation":
+        said = _("%(who)s invites you; accept or decline on the events page.", who=snapshot["actor"])
+    else:
+        said = _("Changed by %(who)s.", who=snapshot["actor"])
     lines += [
-        _("Changed by %(who)s.", who=snapshot["actor"]),
+        said,
         f"{base_url}events/{message.event_id}",
         "",
         "ATU Facilities",

@@ -12,8 +12,8 @@ from accounts.models import User
 from bookings import signals
 from bookings.models import Booking, Status
 from events import signals as event_signals
-from events.models import Event
-from notifications.services import queue_booking_mail, queue_event_mail
+from events.models import Event, EventInvitation
+from notifications.services import queue_booking_mail, queue_event_mail, queue_invitation_mail
 
 
 def register_notifications(app: Flask) -> None:
@@ -30,6 +30,7 @@ def register_notifications(app: Flask) -> None:
     event_signals.event_created.connect(event_created)
     event_signals.event_changed.connect(event_changed)
     event_signals.event_cancelled.connect(event_cancelled)
+    event_signals.invitation_sent.connect(invitation_sent)
 
 
 # Booking mails go to the requester and the owning university's managers, unless only the requester
@@ -81,3 +82,7 @@ def event_changed(event: Event, *, now: datetime, actor: User, changes: list[str
 
 def event_cancelled(event: Event, *, now: datetime, actor: User, **_: Any) -> None:
     queue_event_mail(event, "event_cancelled", [], now=now, actor=actor)
+
+
+def invitation_sent(invitation: EventInvitation, *, now: datetime, actor: User, **_: Any) -> None:
+    queue_invitation_mail(invitation, now=now, actor=actor)

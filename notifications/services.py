@@ -7,13 +7,13 @@ import smtplib
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.models import Role, User
 from app.extensions import db
 from app.transactions import unit_of_work
 from bookings.models import Booking
-from events.models import Event
+from events.models import Event, EventInvitation
 from notifications.mails import (
     BOOKING_KINDS,
     EVENT_KINDS,
@@ -91,6 +91,25 @@ def queue_event_mail(event: Event, kind: str, changes: list[str], *, now: dateti
     db.session.add_all(messages)
     db.session.flush()
     return messages
+
+
+def queue_invitation_mail(invitation: EventInvitation, *, now: datetime, actor: User) -> list[OutboxMessage]:
+    """The invitation to co-organise, to the account with that address; an address without an active
+    account gets nothing (the inviter is told the same either way)."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == invitation.email, User.active.is_(True)))
+    if user is None:
+        return []
+    message = OutboxMessage(
+        kind="event_invitation",
+        event_id=invitation.event_id,
+        to_email=user.email,
+        locale=_locale(user),
+        snapshot=event_mail_snapshot(invitation.event, [], actor),
+        next_attempt_at=now,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return [message]
 
 
 def send_due(*, now: datetime, limit: int = 200) -> tuple[int, int, int]:

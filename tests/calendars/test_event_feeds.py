@@ -16,8 +16,8 @@ def symposium(make_event, make_resource):
     """Opening and a seminar on 10 November, guest beds 9-11 November (not programme)."""
 
     def make(organiser, visibility="public") -> Event:
-        aula = make_resource("UPT", "room", name="Aula Magna")
-        seminar = make_resource("UVT", "room", name="Sala 201")
+        aula = make_resource("UPT", "room", name="Aula Magna", visibility="public")
+        seminar = make_resource("UVT", "room", name="Sala 201", visibility="public")
         beds = make_resource("USVT", "dorm", units=4, capacity=4, name="Camera 12")
         return make_event(
             {

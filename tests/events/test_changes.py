@@ -169,16 +169,20 @@ def test_who_may_change_an_event(api_for, make_user, make_resource):
     lead, co, stranger = make_user("UVT"), make_user("UPT"), make_user("UMFT")
     organiser = api_for(lead)
     event = _event(organiser, _item(aula, f"{D}T09:00", f"{D}T10:00"), organisers=[co.email])
-    assert event["organisers"] == [lead.email, co.email]
+    assert event["organisers"] == [lead.email]  # invited, not yet an organiser
+    assert event["invitations"] == [{"email": co.email, "status": "pending"}]
     url = f"/api/v1/events/{event['id']}"
     outsider = api_for(stranger)
     assert outsider.get(url).status_code == 200  # alliance event: every member sees the programme
     assert "requester" not in outsider.get(url).get_json()["items"][0]
     assert outsider.patch(url, {"title": "Mine now"}).status_code == 403
     co_api = api_for(co)
+    assert co_api.patch(url, {"title": "Simpozion ATU 2026"}).status_code == 403  # until accepted
+    accepted = co_api.post(f"{url}/accept")
+    assert accepted.status_code == 200 and accepted.get_json()["organisers"] == [lead.email, co.email]
     assert co_api.patch(url, {"title": "Simpozion ATU 2026"}).status_code == 200
     assert co_api.patch(url, {"organisers": []}).status_code == 403  # only the lead changes who organises
-    assert organiser.patch(url, {"organisers": ["nobody@example.org"]}).status_code == 422
+    assert organiser.patch(url, {"organisers": ["not an address"]}).status_code == 422
     assert organiser.patch(url, {"organisers": []}).get_json()["organisers"] == [lead.email]
     assert co_api.patch(url, {"title": "Again"}).status_code == 403
 
@@ -214,8 +218,9 @@ def test_changes_tell_the_people_concerned(api_for, make_user, make_resource):
     organiser = api_for(lead)
     event = _event(organiser, _item(aula, f"{D}T09:00", f"{D}T10:00"), organisers=[co.email])
     url = f"/api/v1/events/{event['id']}"
-    created = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "event_created")).all()
-    assert [m.to_email for m in created] == [co.email]
+    (invited,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "event_invitation")).all()
+    assert invited.to_email == co.email and compose(invited).subject == "You are invited to co-organise: Simpozion ATU"
+    assert api_for(co).post(f"{url}/accept").status_code == 200
 
     assert organiser.patch(url, {"shift_days": 1}).status_code == 200
     moved = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "rescheduled")).all()

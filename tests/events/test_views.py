@@ -26,7 +26,7 @@ def venue(admin, make_resource):
         admin, institution="UPT", name="Rectorat UPT", address="Piața Victoriei 2", latitude=45.75, longitude=21.22
     )
     db.session.commit()
-    aula = make_resource("UPT", "room", name="Aula Magna", site_id=site.id)
+    aula = make_resource("UPT", "room", name="Aula Magna", site_id=site.id, visibility="public")
     seminar = make_resource("UMFT", "room", name="Sala de seminar 3", approval="all")
     beds = make_resource("USVT", "dorm", name="Cămin 1, camera 12", units=10, capacity=10)
     return aula, seminar, beds

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from bookings import signals
 from bookings.models import Booking
+from events.models import EventInvitation
 from notifications.models import OutboxMessage
 from tests.notifications.conftest import by_recipient, calendar_of
 
@@ -84,18 +85,20 @@ def test_event_changes_are_announced_for_the_event_and_each_item(announced, api_
     assert created.status_code == 201, created.get_json()
     event = created.get_json()
     item = event["items"][0]["id"]
+    invitation = db.session.scalar(select(EventInvitation.id).where(EventInvitation.event_id == event["id"]))
     assert organiser.patch(f"/api/v1/events/{event['id']}", {"shift_days": 1}).status_code == 200
     assert organiser.delete(f"/api/v1/events/{event['id']}").status_code == 200
 
     assert [(name, sender) for name, sender, _ in announced] == [
         ("booking-created", item),
         ("event-created", event["id"]),
+        ("event-invitation", invitation),
         ("booking-rescheduled", item),
         ("event-changed", event["id"]),
         ("booking-cancelled", item),
         ("event-cancelled", event["id"]),
     ]
-    assert announced[2][2]["change"] == {"days": 1} and announced[3][2]["changes"] == ["→ +1"]
+    assert announced[3][2]["change"] == {"days": 1} and announced[4][2]["changes"] == ["→ +1"]
 
 
 def test_a_rolled_back_change_leaves_no_outbox_row(announced, api_for, make_user, make_resource):

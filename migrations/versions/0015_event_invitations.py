@@ -1,7 +1,7 @@
 """event invitations: co-organisers are invited and must accept
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-29 17:40:00.000000
 
 Co-organisers named before this revision keep their rights (their event_organisers rows stay).
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -147,6 +147,7 @@ class FeedQuery:
     event_id: int | None = None  # an event's programme: summaries name the event, URLs lead to its page
     event_title: str = ""
     updated: datetime | None = None  # when the resource or event the feed is named after last changed
+    unwindowed: Select | None = None  # `query` before the time window: rows leaving it change the feed too
 
 
 def _window(query: Select, now: datetime) -> Select:
@@ -192,7 +193,9 @@ def private_feed_query(feed: CalendarFeed, now: datetime) -> FeedQuery:
     kind, arg = parse_scope(feed.scope)
     if kind == "mine":
         query = _base().where(Booking.requester_id == user.id)
-        return FeedQuery(f"feed:{feed.id}", "ATU Facilities – my bookings", _window(query, now), "all", user.id)
+        return FeedQuery(
+            f"feed:{feed.id}", "ATU Facilities – my bookings", _window(query, now), "all", user.id, unwindowed=query
+        )
     if kind == "resource":
         resource = get_resource(user, int(arg or 0))
         titles = "all" if can_manage(user, resource.institution_id) else "own"
@@ -204,6 +207,7 @@ def private_feed_query(feed: CalendarFeed, now: datetime) -> FeedQuery:
             titles,
             user.id,
             updated=resource.updated_at,
+            unwindowed=query,
         )
     if kind == "event":
         return event_feed_query(user, int(arg or 0), now, key=f"feed:{feed.id}")
@@ -211,7 +215,9 @@ def private_feed_query(feed: CalendarFeed, now: datetime) -> FeedQuery:
     if institution is None or not can_manage(user, institution.id):
         raise NotFound(_l("This feed is no longer available."))
     query = _base().where(Resource.institution_id == institution.id)
-    return FeedQuery(f"feed:{feed.id}", f"ATU Facilities – {institution.code}", _window(query, now), "all", user.id)
+    return FeedQuery(
+        f"feed:{feed.id}", f"ATU Facilities – {institution.code}", _window(query, now), "all", user.id, unwindowed=query
+    )
 
 
 def public_feed_query(resource_id: int, now: datetime) -> FeedQuery:
@@ -227,6 +233,7 @@ def public_feed_query(resource_id: int, now: datetime) -> FeedQuery:
         None,
         True,
         updated=resource.updated_at,
+        unwindowed=query,
     )
 
 
@@ -248,6 +255,7 @@ def event_feed_query(viewer: User | None, event_id: int, now: datetime, *, key: 
         event_id=event.id,
         event_title=event.title,
         updated=event.updated_at,
+        unwindowed=query,
     )
 
 
@@ -266,10 +274,35 @@ def fingerprint(feed: FeedQuery) -> tuple[Any, ...]:
     return (*db.session.execute(aggregate).one(), feed.updated, feed.name)
 
 
-def _last_modified(current: tuple[Any, ...], default: datetime) -> datetime:
-    """The latest change among the feed's rows, its resource or event: never earlier than any change
-    that moved a byte (a renamed resource or site changes LOCATION, not the events' stamps)."""
-    return max((t for t in current[1:] if isinstance(t, datetime)), default=default)
+def _window_moved(feed: FeedQuery, now: datetime) -> datetime | None:
+    """The last time up to `now` a row of the feed left its window (ended more than PAST_WINDOW ago,
+    or cancelled more than CANCELLED_GRACE ago) or came into it (starts within FUTURE_WINDOW):
+    the feed's bytes changed then though no row did."""
+    if feed.unwindowed is None:
+        return None
+    ended, cancelled, starting = db.session.execute(
+        feed.unwindowed.with_only_columns(
+            func.max(Occurrence.end_at).filter(Occurrence.end_at <= now - PAST_WINDOW),
+            func.max(Occurrence.cancelled_at).filter(
+                Occurrence.active.is_(False), Occurrence.cancelled_at <= now - CANCELLED_GRACE
+            ),
+            func.max(Occurrence.start_at).filter(Occurrence.start_at < now + FUTURE_WINDOW),
+            maintain_column_froms=True,
+        )
+    ).one()
+    moments = [
+        ended + PAST_WINDOW if ended else None,
+        cancelled + CANCELLED_GRACE if cancelled else None,
+        starting - FUTURE_WINDOW if starting else None,
+    ]
+    return max((m for m in moments if m is not None and m <= now), default=None)
+
+
+def _last_modified(current: tuple[Any, ...], moved: datetime | None, default: datetime) -> datetime:
+    """The latest change among the feed's rows, its resource or event, and its window: never earlier
+    than any change that moved a byte (a renamed resource or site changes LOCATION, not the events'
+    stamps; a row that leaves the window changes no row)."""
+    return max((t for t in (*current[1:], moved) if isinstance(t, datetime)), default=default)
 
 
 def _status(active: bool, booking_status: str) -> str:
@@ -381,7 +414,7 @@ def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed
         return entry.rendered
     events = feed_events(feed, base_url)
     body = render(events, name=feed.name)
-    modified = _last_modified(current, datetime(2026, 1, 1, tzinfo=now.tzinfo))
+    modified = _last_modified(current, _window_moved(feed, now), datetime(2026, 1, 1, tzinfo=now.tzinfo))
     rendered = RenderedFeed(body, hashlib.sha256(body).hexdigest()[:40], modified)
     with _cache_lock:
         _cache[key] = _Entry(marker, current, rendered)

@@ -20,9 +20,10 @@ from tests.calendars.conftest import assert_itip, strict_parse
 
 D = "2026-11-10"
 
-# What people type and paste: TEXT separators, a backslash, and every kind of line break.
-HOSTILE = "Curs, anul 2; grupa \\ A\r\nB\rC\nD\u2028E\x00F\tG"
-# As one line: separators kept (escaped on the wire), breaks and tabs a space, NUL gone.
+# What people type and paste: TEXT separators, a backslash, every kind of line break, a control
+# character (a NUL where the database can hold one: PostgreSQL text cannot).
+HOSTILE = "Curs, anul 2; grupa \\ A\r\nB\rC\nD\u2028E\x01F\tG"
+# As one line: separators kept (escaped on the wire), breaks and tabs a space, controls gone.
 SHOWN = "Curs, anul 2; grupa \\ A B C D EF G"
 ESCAPED = b"Curs\\, anul 2\\; grupa \\\\ A B C D EF G"
 
@@ -145,12 +146,12 @@ def test_spliced_rendering_equals_icalendar_rendering_for_hostile_text():
             start=datetime(2026, 11, 3, tzinfo=UTC) + timedelta(hours=2 * i),
             end=datetime(2026, 11, 3, 1, tzinfo=UTC) + timedelta(hours=2 * i),
             tz="Europe/Bucharest",
-            summary=f"{HOSTILE} {i}",
+            summary=f"{HOSTILE}\x00 {i}",
             status="CONFIRMED",
             sequence=0,
             modified=datetime(2026, 11, 1, tzinfo=UTC),
-            location=HOSTILE,
-            description=HOSTILE,
+            location=HOSTILE + "\x00",
+            description=HOSTILE + "\x00",
             url=f"http://x/{i}",
         )
         for i in range(5)
@@ -319,3 +320,16 @@ def test_mails_of_a_live_series_are_requests(client, api_for, make_user, make_re
         mail = compose(message)
         assert mail.ics_method == "REQUEST"
         assert len(assert_itip(mail.ics.encode()).events) == 2
+
+
+def test_a_cancellation_leaving_the_feed_moves_last_modified(app, client, api, make_resource):
+    booking = api.book(make_resource(), f"{D}T10:00", f"{D}T11:00")
+    api.book(make_resource(), "2026-12-20T10:00", "2026-12-20T11:00")  # stays in the feed
+    api.delete(f"/api/v1/bookings/{booking['id']}")
+    path = _feed_path(api)
+    _backdate(hours=24 * 400)  # the data is old: only the window moves
+    before = client.get(path)
+    assert len(strict_parse(before.data).events) == 2
+    app.config["CLOCK_NOW"] = app.config["CLOCK_NOW"] + timedelta(days=45)
+    after = _assert_moved(client, path, before)
+    assert len(strict_parse(after.data).events) == 1  # the cancellation is dropped after its grace

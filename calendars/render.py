@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -14,6 +15,24 @@ from app.zones import to_local
 from calendars.vtimezone import vtimezone
 
 PRODID = "-//ATU Facilities//Timisoara University Alliance//EN"
+
+# Line and paragraph breaks of every kind (CRLF counted once), and the other control characters,
+# which RFC 5545 TEXT cannot carry (only HTAB is allowed; it is turned into a space too).
+_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def text(value: str, *, multiline: bool = False) -> vText:
+    """A TEXT value as RFC 5545 wants it, escaped by icalendar's vText (backslash, comma, semicolon,
+    line feed): breaks become one line feed in multi-line text and a space elsewhere; other
+    control characters, which no parser reads the same way (a lone CR ends a line for some), go."""
+    value = _BREAKS.sub("\n" if multiline else " ", value)
+    return vText(_CONTROLS.sub(_control, value))
+
+
+def _control(match: re.Match[str]) -> str:
+    char = match.group()
+    return char if char == "\n" else " " if char == "\t" else ""
 
 
 @dataclass(frozen=True)
@@ -80,8 +99,8 @@ def _header(events: Sequence[FeedEvent], *, name: str, method: str | None, refre
     calendar.add("CALSCALE", "GREGORIAN")
     if method:
         calendar.add("METHOD", method)
-    calendar.add("NAME", name)
-    calendar.add("X-WR-CALNAME", name)
+    calendar.add("NAME", text(name))
+    calendar.add("X-WR-CALNAME", text(name))
     if refresh:
         # Polling clients: once an hour (RFC 7986 and the older Microsoft/Apple property).
         calendar.add("REFRESH-INTERVAL", vDuration.from_ical("PT1H"), parameters={"VALUE": "DURATION"})
@@ -100,12 +119,12 @@ def _event(data: FeedEvent) -> Event:
     event.add("STATUS", data.status)
     event.add("DTSTART", to_local(data.start, data.tz), parameters={"TZID": data.tz})
     event.add("DTEND", to_local(data.end, data.tz), parameters={"TZID": data.tz})
-    event.add("SUMMARY", vText(data.summary))
+    event.add("SUMMARY", text(data.summary))
     event.add("TRANSP", "OPAQUE")
     if data.location:
-        event.add("LOCATION", data.location)
+        event.add("LOCATION", text(data.location))
     if data.description:
-        event.add("DESCRIPTION", data.description)
+        event.add("DESCRIPTION", text(data.description, multiline=True))
     if data.url:
         event.add("URL", data.url)
     if data.organizer:

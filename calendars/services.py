@@ -15,6 +15,9 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import get_history
 
 from accounts.models import Institution, User
 from accounts.services import find_institution
@@ -24,6 +27,7 @@ from app.extensions import db
 from bookings.models import Booking, Occurrence, Status
 from calendars.models import CalendarFeed
 from calendars.render import FeedEvent, render
+from events.models import Event
 from events.services import get_event, item_clause
 from resources.models import Kind, Resource, Site, Visibility
 from resources.services import can_manage, get_resource
@@ -142,6 +146,8 @@ class FeedQuery:
     derive_uids: bool = False  # public copies get UIDs that cannot be linked to the private ones
     event_id: int | None = None  # an event's programme: summaries name the event, URLs lead to its page
     event_title: str = ""
+    updated: datetime | None = None  # when the resource or event the feed is named after last changed
+    unwindowed: Select | None = None  # `query` before the time window: rows leaving it change the feed too
 
 
 def _window(query: Select, now: datetime) -> Select:
@@ -187,19 +193,31 @@ def private_feed_query(feed: CalendarFeed, now: datetime) -> FeedQuery:
     kind, arg = parse_scope(feed.scope)
     if kind == "mine":
         query = _base().where(Booking.requester_id == user.id)
-        return FeedQuery(f"feed:{feed.id}", "ATU Facilities – my bookings", _window(query, now), "all", user.id)
+        return FeedQuery(
+            f"feed:{feed.id}", "ATU Facilities – my bookings", _window(query, now), "all", user.id, unwindowed=query
+        )
     if kind == "resource":
         resource = get_resource(user, int(arg or 0))
         titles = "all" if can_manage(user, resource.institution_id) else "own"
         query = _base().where(Occurrence.resource_id == resource.id)
-        return FeedQuery(f"feed:{feed.id}", f"ATU Facilities – {resource.name}", _window(query, now), titles, user.id)
+        return FeedQuery(
+            f"feed:{feed.id}",
+            f"ATU Facilities – {resource.name}",
+            _window(query, now),
+            titles,
+            user.id,
+            updated=resource.updated_at,
+            unwindowed=query,
+        )
     if kind == "event":
         return event_feed_query(user, int(arg or 0), now, key=f"feed:{feed.id}")
     institution = find_institution(arg or "")
     if institution is None or not can_manage(user, institution.id):
         raise NotFound(_l("This feed is no longer available."))
     query = _base().where(Resource.institution_id == institution.id)
-    return FeedQuery(f"feed:{feed.id}", f"ATU Facilities – {institution.code}", _window(query, now), "all", user.id)
+    return FeedQuery(
+        f"feed:{feed.id}", f"ATU Facilities – {institution.code}", _window(query, now), "all", user.id, unwindowed=query
+    )
 
 
 def public_feed_query(resource_id: int, now: datetime) -> FeedQuery:
@@ -208,7 +226,14 @@ def public_feed_query(resource_id: int, now: datetime) -> FeedQuery:
         raise NotFound(_l("No resource %(id)s.", id=resource_id))
     query = _base().where(Occurrence.resource_id == resource.id)
     return FeedQuery(
-        f"public:{resource.id}", f"ATU Facilities – {resource.name}", _window(query, now), "none", None, True
+        f"public:{resource.id}",
+        f"ATU Facilities – {resource.name}",
+        _window(query, now),
+        "none",
+        None,
+        True,
+        updated=resource.updated_at,
+        unwindowed=query,
     )
 
 
@@ -229,19 +254,55 @@ def event_feed_query(viewer: User | None, event_id: int, now: datetime, *, key: 
         derive_uids=viewer is None,
         event_id=event.id,
         event_title=event.title,
+        updated=event.updated_at,
+        unwindowed=query,
     )
 
 
 def fingerprint(feed: FeedQuery) -> tuple[Any, ...]:
-    """Cheap summary that changes whenever the feed's bytes would: one aggregate query."""
+    """Cheap summary that changes whenever the feed's bytes would: one aggregate query over every
+    row whose text is in the feed (occurrence, booking, resource, site; the event is the feed's
+    `updated`), with the feed's name. The times in it, less the count, give its Last-Modified."""
     aggregate = feed.query.with_only_columns(
         func.count(Occurrence.id),
         func.max(Occurrence.updated_at),
         func.max(Booking.updated_at),
         func.max(Resource.updated_at),
+        func.max(Site.updated_at),
         maintain_column_froms=True,
     )
-    return tuple(db.session.execute(aggregate).one())
+    return (*db.session.execute(aggregate).one(), feed.updated, feed.name)
+
+
+def _window_moved(feed: FeedQuery, now: datetime) -> datetime | None:
+    """The last time up to `now` a row of the feed left its window (ended more than PAST_WINDOW ago,
+    or cancelled more than CANCELLED_GRACE ago) or came into it (starts within FUTURE_WINDOW):
+    the feed's bytes changed then though no row did."""
+    if feed.unwindowed is None:
+        return None
+    ended, cancelled, starting = db.session.execute(
+        feed.unwindowed.with_only_columns(
+            func.max(Occurrence.end_at).filter(Occurrence.end_at <= now - PAST_WINDOW),
+            func.max(Occurrence.cancelled_at).filter(
+                Occurrence.active.is_(False), Occurrence.cancelled_at <= now - CANCELLED_GRACE
+            ),
+            func.max(Occurrence.start_at).filter(Occurrence.start_at < now + FUTURE_WINDOW),
+            maintain_column_froms=True,
+        )
+    ).one()
+    moments = [
+        ended + PAST_WINDOW if ended else None,
+        cancelled + CANCELLED_GRACE if cancelled else None,
+        starting - FUTURE_WINDOW if starting else None,
+    ]
+    return max((m for m in moments if m is not None and m <= now), default=None)
+
+
+def _last_modified(current: tuple[Any, ...], moved: datetime | None, default: datetime) -> datetime:
+    """The latest change among the feed's rows, its resource or event, and its window: never earlier
+    than any change that moved a byte (a renamed resource or site changes LOCATION, not the events'
+    stamps; a row that leaves the window changes no row)."""
+    return max((t for t in (*current[1:], moved) if isinstance(t, datetime)), default=default)
 
 
 def _status(active: bool, booking_status: str) -> str:
@@ -278,12 +339,27 @@ def feed_events(feed: FeedQuery, base_url: str) -> list[FeedEvent]:
                 summary=summary,
                 status=_status(row.active, row.status),
                 sequence=row.sequence,
-                modified=max(row.occurrence_updated, row.booking_updated),
+                modified=row.occurrence_updated,
                 location=_location(row.name, row.institution, row.site_name, row.address),
                 url=url,
             )
         )
     return events
+
+
+# Booking fields every one of its sessions shows (SUMMARY, STATUS, ATTENDEE): when one changes,
+# each session is stamped, since each VEVENT's DTSTAMP/LAST-MODIFIED is its occurrence's
+# updated_at alone (changing one session of a series re-stamps that session only).
+BOOKING_FIELDS_IN_EVENTS = ("title", "status", "requester_id")
+
+
+@orm_event.listens_for(Session, "before_flush")
+def _stamp_sessions(session: Session, _context: Any, _instances: Any) -> None:
+    for booking in [o for o in session.dirty if isinstance(o, Booking)]:
+        if any(get_history(booking, name).has_changes() for name in BOOKING_FIELDS_IN_EVENTS):
+            stamp = utcnow()
+            for occurrence in booking.occurrences:
+                occurrence.updated_at = stamp
 
 
 # --- rendering with a cache keyed by the fingerprint -------------------------------------------
@@ -316,6 +392,8 @@ def change_marker() -> tuple[Any, ...]:
                 select(func.max(Occurrence.updated_at)).scalar_subquery(),
                 select(func.max(Booking.updated_at)).scalar_subquery(),
                 select(func.max(Resource.updated_at)).scalar_subquery(),
+                select(func.max(Site.updated_at)).scalar_subquery(),
+                select(func.max(Event.updated_at)).scalar_subquery(),
             )
         ).one()
     )
@@ -336,7 +414,7 @@ def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed
         return entry.rendered
     events = feed_events(feed, base_url)
     body = render(events, name=feed.name)
-    modified = max((e.modified for e in events), default=datetime(2026, 1, 1, tzinfo=now.tzinfo))
+    modified = _last_modified(current, _window_moved(feed, now), datetime(2026, 1, 1, tzinfo=now.tzinfo))
     rendered = RenderedFeed(body, hashlib.sha256(body).hexdigest()[:40], modified)
     with _cache_lock:
         _cache[key] = _Entry(marker, current, rendered)
@@ -362,7 +440,7 @@ def booking_snapshot(booking: Booking) -> dict[str, Any]:
                 "end": o.end_at.isoformat(),
                 "active": o.active,
                 "sequence": o.sequence,
-                "modified": max(o.updated_at, booking.updated_at).isoformat(),
+                "modified": o.updated_at.isoformat(),
             }
             for o in booking.occurrences
         ],
@@ -370,13 +448,33 @@ def booking_snapshot(booking: Booking) -> dict[str, Any]:
 
 
 def booking_ics(booking: Booking, base_url: str) -> bytes:
-    """One booking as a file: METHOD:REQUEST, or METHOD:CANCEL once it is cancelled or rejected."""
+    """One booking as a file (see `snapshot_ics`)."""
     return snapshot_ics(booking_snapshot(booking), booking.resource, base_url)
 
 
-def snapshot_ics(snapshot: dict[str, Any], resource: Resource, base_url: str) -> bytes:
-    """`booking_ics` of a `booking_snapshot`, with the resource's place and zone as they are now."""
-    cancelled = snapshot["status"] in (Status.CANCELLED, Status.REJECTED)
+def snapshot_method(snapshot: dict[str, Any], *, cancel: bool = False) -> str:
+    """The iTIP method of a `booking_snapshot`'s file: CANCEL once the booking is cancelled or
+    rejected, or when `cancel` asks for the sessions cancelled in a series that goes on (the mail
+    of that cancellation) and there are some; REQUEST otherwise."""
+    if snapshot["status"] in (Status.CANCELLED, Status.REJECTED):
+        return "CANCEL"
+    if cancel and any(not o["active"] for o in snapshot["occurrences"]):
+        return "CANCEL"
+    return "REQUEST"
+
+
+def snapshot_ics(snapshot: dict[str, Any], resource: Resource, base_url: str, *, cancel: bool = False) -> bytes:
+    """`booking_ics` of a `booking_snapshot`, with the resource's place and zone as they are now.
+
+    Valid iTIP (RFC 5546): a REQUEST holds only the live sessions, so a partly cancelled series is
+    a REQUEST of what is left; a CANCEL holds the cancelled sessions (all of them once the booking
+    is cancelled or rejected), each STATUS:CANCELLED."""
+    method = snapshot_method(snapshot, cancel=cancel)
+    whole = snapshot["status"] in (Status.CANCELLED, Status.REJECTED)
+    if method == "CANCEL":
+        chosen = [o for o in snapshot["occurrences"] if whole or not o["active"]]
+    else:
+        chosen = [o for o in snapshot["occurrences"] if o["active"]]
     location = _booking_location(resource)
     events = [
         FeedEvent(
@@ -385,7 +483,7 @@ def snapshot_ics(snapshot: dict[str, Any], resource: Resource, base_url: str) ->
             end=datetime.fromisoformat(o["end"]),
             tz=resource.timezone,
             summary=snapshot["title"],
-            status="CANCELLED" if (cancelled or not o["active"]) else _status(o["active"], snapshot["status"]),
+            status="CANCELLED" if method == "CANCEL" else _status(True, snapshot["status"]),
             sequence=o["sequence"],
             modified=datetime.fromisoformat(o["modified"]),
             location=location,
@@ -393,9 +491,9 @@ def snapshot_ics(snapshot: dict[str, Any], resource: Resource, base_url: str) ->
             organizer="noreply@atu-facilities.ro",
             attendee=snapshot["requester"],
         )
-        for o in snapshot["occurrences"]
+        for o in chosen
     ]
-    return render(events, name=snapshot["title"], method="CANCEL" if cancelled else "REQUEST", refresh=False)
+    return render(events, name=snapshot["title"], method=method, refresh=False)
 
 
 def _booking_location(resource: Resource) -> str:

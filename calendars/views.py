@@ -59,12 +59,9 @@ def private_feed(token: str):
 @login_required
 def booking_file(booking_id: int):
     booking = bookings.get_booking(current_user, booking_id)
-    body = services.booking_ics(booking, base_url())
-    response = Response(
-        body,
-        content_type="text/calendar; charset=utf-8; method="
-        + ("CANCEL" if booking.status in ("cancelled", "rejected") else "REQUEST"),
-    )
+    snapshot = services.booking_snapshot(booking)
+    body = services.snapshot_ics(snapshot, booking.resource, base_url())
+    response = Response(body, content_type="text/calendar; charset=utf-8; method=" + services.snapshot_method(snapshot))
     response.headers["Content-Disposition"] = f'attachment; filename="booking-{booking.id}.ics"'
     return response
 

@@ -21,7 +21,7 @@ from accounts.models import User
 from app.extensions import db
 from app.zones import to_local
 from bookings.models import Booking
-from calendars.services import booking_snapshot, snapshot_ics
+from calendars.services import booking_snapshot, snapshot_ics, snapshot_method
 from events.models import Event
 from notifications.models import OutboxMessage
 from resources.models import Resource
@@ -102,8 +102,9 @@ def _booking_mail(kind: str, snapshot: dict[str, Any], locale: str, base_url: st
     if snapshot.get("reason"):
         lines += ["", _("Reason: %(reason)s", reason=snapshot["reason"])]
     lines += ["", _("Requested by %(who)s.", who=booking["requester"]), "", "ATU Facilities"]
-    ics = snapshot_ics(booking, resource, base_url).decode()
-    method = "CANCEL" if booking["status"] in ("cancelled", "rejected") else "REQUEST"
+    cancel = kind in ("cancelled", "released")  # sessions cancelled in a series that goes on: a CANCEL of them
+    ics = snapshot_ics(booking, resource, base_url, cancel=cancel).decode()
+    method = snapshot_method(booking, cancel=cancel)
     return Mail(_subject(kind, booking["title"]), "\n".join(lines), ics, method)
 
 

@@ -108,6 +108,8 @@ class Site(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # A site's name and address are in every calendar feed's LOCATION: feeds' Last-Modified follows this.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     institution: Mapped[Institution] = relationship(lazy="joined")
 

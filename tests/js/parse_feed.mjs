@@ -13,6 +13,7 @@ const events = calendar.getAllSubcomponents("vevent").map((component) => {
   return {
     uid: event.uid,
     summary: event.summary,
+    location: event.location,
     status: component.getFirstPropertyValue("status"),
     sequence: event.sequence,
     tzid: component.getFirstProperty("dtstart").getParameter("tzid"),

@@ -126,7 +126,11 @@ def test_hostile_resource_site_and_title_in_feeds(client, api, admin, make_resou
 
 def test_hostile_event_title_names_the_event_feed(client, make_event, make_resource, make_user):
     event = make_event(
-        {"resource": make_resource(name="Aula"), "start": datetime(2026, 11, 10, 9), "end": datetime(2026, 11, 10, 12)},
+        {
+            "resource": make_resource(name="Aula", visibility="public"),
+            "start": datetime(2026, 11, 10, 9),
+            "end": datetime(2026, 11, 10, 12),
+        },
         organiser=make_user("UVT"),
         visibility="public",
     )

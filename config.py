@@ -11,6 +11,8 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 # The alliance's zone: new resources', the statements' months, and days asked without a resource.
 DEFAULT_TIMEZONE = "Europe/Bucharest"
+# Known to everyone who reads this file: fine on a laptop, refused by ProductionConfig (app/security.py).
+DEV_SECRET_KEY = "dev-only-insecure-key"
 
 
 def database_url(raw: str | None) -> str:
@@ -31,7 +33,7 @@ def env_flag(name: str, default: bool = False) -> bool:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Requests larger than this are refused with 413 before any parsing.
@@ -67,6 +69,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # The language cookie follows SESSION_COOKIE_SECURE; the CSRF token lives in the session.
+    STRICT_TRANSPORT_SECURITY: str | None = None
+    REQUIRE_SECRET_KEY = False
 
 
 class DevelopmentConfig(Config):
@@ -87,8 +92,12 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    # Served over HTTPS only (behind a proxy that terminates TLS): every cookie Secure, browsers told so.
     SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+    REQUIRE_SECRET_KEY = True  # create_app refuses a missing key or DEV_SECRET_KEY
 
 
 CONFIGS = {

@@ -17,6 +17,7 @@ from app.database import render_item
 from app.errors import register_error_handlers as register
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import init_i18n
+from app.security import register_security
 from app.transactions import register_transactions
 from bookings.views import bp as bookings_views
 from calendars.views import bp as calendars_views
@@ -41,6 +42,7 @@ def create_app(config: type | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in the documented order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Romanian text stays readable
     register_transactions(app)  # first, so its after_request hook runs after every other one
+    register_security_headers(app)  # refuses a production app with the development key
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -49,6 +51,10 @@ def create_app(config: type | None = None) -> Flask:
     register_cli(app)
     register_health(app)
     return app
+
+
+def register_security_headers(app: Flask) -> None:
+    register_security(app)
 
 
 def register_extensions(app: Flask) -> None:

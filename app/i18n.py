@@ -70,5 +70,12 @@ def switch_language(code: str):
         abort(404)
     target = request.args.get("next", "")
     response = redirect(target if is_safe_next(target) else url_for("resources.index"))
-    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie(
+        LANG_COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
     return response

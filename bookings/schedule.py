@@ -247,17 +247,22 @@ class WeekView:
         return range(self.first_hour, self.last_hour)
 
     def position(self, slot: Slot) -> str | None:
-        """Inline CSS placing a slot in the drawn hours, or None when it lies outside them."""
+        """CSS classes placing a slot in the drawn hours, or None when it lies outside them."""
         return _position(slot, self.first_hour, self.last_hour)
 
 
 def _position(slot: Slot, first_hour: int, last_hour: int) -> str | None:
+    """Classes for the slot's offset from the first drawn hour and its length, each as hours and minutes.
+
+    static/css/app.css turns them into top/height (week) or left/width (timeline), to the minute; classes
+    rather than a style attribute, because the Content-Security-Policy allows no inline style.
+    """
     low, high = first_hour * 60, last_hour * 60
     start, end = max(slot.start_minute, low), min(slot.end_minute, high)
     if end <= start:
         return None
-    span = high - low
-    return f"top:{(start - low) * 100 / span:.3f}%;height:{(end - start) * 100 / span:.3f}%"
+    (at_h, at_m), (len_h, len_m) = divmod(start - low, 60), divmod(end - start, 60)
+    return f"at-{at_h}h at-{at_m}m len-{len_h}h len-{len_m}m"
 
 
 def _drawn_hours(resource: Resource, days: Sequence[Day], default: tuple[int, int]) -> tuple[int, int]:
@@ -313,8 +318,7 @@ class Timeline:
         return range(self.first_hour, self.last_hour)
 
     def position(self, slot: Slot) -> str | None:
-        style = _position(slot, self.first_hour, self.last_hour)
-        return style.replace("top:", "left:").replace("height:", "width:") if style else None
+        return _position(slot, self.first_hour, self.last_hour)  # the same classes, drawn across
 
 
 def timeline(

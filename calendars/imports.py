@@ -330,7 +330,13 @@ def _check_expansion(calendar: icalendar.Calendar, start: datetime, end: datetim
             continue
         dtstart = _naive(begin.dt)
         rules = component.get("RRULE")
-        for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        rules = rules if isinstance(rules, list) else [rules] if rules is not None else []
+        possible = [rule for rule in rules if not _never_occurs(rule)]
+        if len(possible) != len(rules):  # dateutil would search up to the year 9999 without yielding once
+            del component["RRULE"]
+            for rule in possible:
+                component.add("RRULE", rule)
+        for rule in possible:
             text = rule.to_ical().decode()
             try:
                 occurrences = rrulestr(text, dtstart=dtstart, ignoretz=True)
@@ -351,6 +357,21 @@ def _check_expansion(calendar: icalendar.Calendar, start: datetime, end: datetim
         in_window += 1  # the event itself (or its RDATEs, counted roughly)
         if in_window > MAX_EVENTS:
             raise ImportFailed(f"the feed would expand past {MAX_EVENTS:,} occurrences in the coming year")
+
+
+_MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _never_occurs(rule: icalendar.vRecur) -> bool:
+    """A BYMONTH/BYMONTHDAY pair no month has (30 February, 31 April): such a rule yields nothing."""
+    try:
+        months = [int(m) for m in rule.get("BYMONTH", [])] or list(_MONTH_DAYS)
+        days = [int(d) for d in rule.get("BYMONTHDAY", [])]
+    except (TypeError, ValueError):
+        return False
+    if not days:
+        return False
+    return not any(0 < abs(d) <= _MONTH_DAYS.get(m, 0) for m in months for d in days)
 
 
 def _instant(value: date | datetime, tz_name: str) -> datetime:

@@ -120,6 +120,18 @@ def test_rules_stepping_from_long_ago_are_bounded(feeds, lab):
     assert time.monotonic() - started < 3 and "would expand past" in feed.last_error
 
 
+def test_a_rule_that_never_occurs_is_not_searched_for(feeds, lab):
+    never = ics(
+        "UID:n\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261101T000000Z\r\nDURATION:PT1S\r\n"
+        "RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30",
+        "UID:a\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261110T080000Z\r\nDTEND:20261110T100000Z",
+    )
+    feed = make_import(lab, feeds.serve("/never.ics", never))
+    started = time.monotonic()
+    assert refresh(feed)
+    assert time.monotonic() - started < 3 and feed.event_count == 1
+
+
 def test_ordinary_recurrences_still_expand(feeds, lab):
     daily = ics(
         "UID:d\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20200101T080000Z\r\nDTEND:20200101T090000Z\r\nRRULE:FREQ=DAILY"

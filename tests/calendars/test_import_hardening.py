@@ -117,7 +117,9 @@ def test_rules_stepping_from_long_ago_are_bounded(feeds, lab):
     feed = make_import(lab, feeds.serve("/old.ics", old))
     started = time.monotonic()
     assert not refresh(feed)
-    assert time.monotonic() - started < 3 and "would expand past" in feed.last_error
+    assert time.monotonic() - started < 3
+    # 100,000 steps or the 1 s budget, whichever comes first on a busy machine.
+    assert "would expand past 100,000 occurrences" in feed.last_error or "took longer than 1 s" in feed.last_error
 
 
 def test_a_rule_that_never_occurs_is_not_searched_for(feeds, lab):

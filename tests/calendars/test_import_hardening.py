@@ -4,7 +4,10 @@ spring-forward gap. Each refusal is quick and keeps the last good busy time."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime
@@ -267,3 +270,55 @@ def test_a_feed_import_row_is_untouched_by_a_failed_parse(feeds, lab):
     assert not refresh(feed)
     assert db.session.get(FeedImport, feed.id).last_status == "error"
     assert NOW.year == 2026
+
+
+def _self_signed(tmp_path, name: str) -> tuple[str, str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = str(tmp_path / f"{name}.pem"), str(tmp_path / f"{name}.key")
+    request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}"]
+    request += ["-addext", f"subjectAltName=DNS:{name}", "-keyout", key, "-out", cert]
+    subprocess.run(
+        request,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize(("certified", "works"), [("feeds.example", True), ("other.example", False)])
+def test_https_to_the_checked_address_sends_the_name_and_checks_the_certificate(
+    feeds, lab, monkeypatch, tmp_path, certified, works
+):
+    cert, key = _self_signed(tmp_path, certified)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    server_context.sni_callback = lambda sock, name, context: names.append(name)
+    feeds.server.socket = server_context.wrap_socket(feeds.server.socket, server_side=True)
+    real_context = ssl.create_default_context
+
+    def trusting(*args, **kwargs):
+        context = real_context(*args, **kwargs)
+        context.load_verify_locations(cert)
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", trusting)
+    port = feeds.server.server_port
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if host == "feeds.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", port))]
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    feeds.serve("/cal.ics", ONE)
+    feed = make_import(lab, f"https://feeds.example:{port}/cal.ics")
+    assert refresh(feed) is works
+    assert names == ["feeds.example"]
+    if works:
+        assert feed.event_count == 1 and feeds.hosts[-1] == f"feeds.example:{port}"
+    else:
+        assert "certificate" in feed.last_error.lower() or "hostname" in feed.last_error.lower()

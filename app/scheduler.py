@@ -24,7 +24,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.transactions import unit_of_work
 from bookings.tasks import expire_pending_requests, release_no_show_sessions, send_reminders, waitlist_offers
-from calendars.tasks import import_feeds
+from calendars.tasks import import_feeds, import_pending
 from notifications.models import JobRun
 from notifications.tasks import purge, send_mail
 
@@ -45,6 +45,7 @@ def jobs() -> dict[str, Job]:
         Job("no-shows", release_no_show_sessions, 5, "Release sessions of check-in resources nobody checked in to"),
         Job("waitlist", waitlist_offers, 5, "Offer freed slots to the first in line; lapse unaccepted holds"),
         Job("import-feeds", import_feeds, 60, "Refresh external iCal feeds imported as busy time"),
+        Job("import-pending", import_pending, 1, "Fetch imported feeds just added or asked to refresh"),
         Job("send-mail", send_mail, 1, "Send queued mail by SMTP, retrying with backoff"),
         Job("purge", purge, 24 * 60, "Delete sent mail, old job claims and long-revoked feeds"),
         Job("reminders", send_reminders, 15, "Queue a reminder 24 hours before each confirmed booking"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from accounts.auth import require_api_user
-from app import clock
 from app.apidoc import operation
 from app.urls import base_url
 from app.validation import parse_json
@@ -52,7 +51,8 @@ def revoke_feed(feed_id: int):
 @bp.post("/resources/<id:resource_id>/imports")
 @operation(ImportOut, status=201, body=ImportCreate, errors=(403, 404), auth=True)
 def add_import(resource_id: int):
-    """Import an external iCal feed as busy time (refreshed by the scheduler)"""
+    """Import an external iCal feed as busy time; the first fetch is queued (last_status "pending") and
+    done by the scheduler within a minute, then hourly"""
     user = require_api_user()
     data = parse_json(ImportCreate, request.get_data())
     feed = imports.add_import(user, resource_id, data.url)
@@ -70,9 +70,8 @@ def list_imports(resource_id: int):
 @bp.post("/resources/<id:resource_id>/imports/<id:import_id>/refresh")
 @operation(ImportOut, errors=(403, 404), auth=True)
 def refresh_import(resource_id: int, import_id: int):
-    """Fetch the feed now"""
-    feed = imports.get_import(require_api_user(), resource_id, import_id)
-    imports.refresh_import(feed, now=clock.now())
+    """Queue a refresh of the feed (last_status "pending"); the scheduler fetches it within a minute"""
+    feed = imports.refresh_queued(require_api_user(), resource_id, import_id)
     return ImportOut.model_validate(feed)
 
 

@@ -1,24 +1,32 @@
 """External iCal feeds imported as blocked time on a resource.
 
+Adding an import or asking for a refresh only queues it (status "pending"); the
+`import-pending` job (every minute) and `import-feeds` (hourly) fetch outside the web request.
 A refresh fetches the feed (refusing loopback and private addresses unless
-IMPORT_ALLOW_PRIVATE_HOSTS is set, bounded in time and size), expands recurring events
-for the coming year, and replaces that import's blocks in one transaction. Any failure
-keeps the last good blocks and records the error on the import.
+IMPORT_ALLOW_PRIVATE_HOSTS is set; the connection goes to the address that was checked),
+within one wall-clock budget for fetch and parse and 5 MB, steps through recurrence rules
+lazily (refusing before anything past 10,000 occurrences is built), expands the coming year
+and replaces that import's blocks in one transaction. Any failure keeps the last good blocks
+and records the error on the import.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import ipaddress
 import socket
-import urllib.error
-import urllib.request
+import ssl
+import threading
+import time as clock_time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import icalendar
 import recurring_ical_events
+from dateutil.rrule import rrulestr
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -27,7 +35,7 @@ from accounts.models import User
 from app.database import utcnow
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.zones import to_utc
+from app.zones import NonexistentLocalTime, to_utc, zone
 from calendars.models import FeedImport
 from resources.models import Block, Resource
 from resources.services import managed_resource
@@ -57,7 +65,7 @@ def _validate_url(url: str) -> str:
 
 def add_import(actor: User, resource_id: int, url: str) -> FeedImport:
     resource = managed_resource(actor, resource_id)
-    feed = FeedImport(resource_id=resource.id, url=_validate_url(url), created_by_id=actor.id)
+    feed = FeedImport(resource_id=resource.id, url=_validate_url(url), created_by_id=actor.id, last_status="pending")
     db.session.add(feed)
     db.session.flush()
     return feed
@@ -78,6 +86,18 @@ def get_import(actor: User, resource_id: int, import_id: int) -> FeedImport:
     return feed
 
 
+def queue_refresh(feed: FeedImport) -> FeedImport:
+    """Ask for a refresh outside the web request: the `import-pending` job fetches it within a minute.
+    The last good data, the last success and the last error stay as they are meanwhile."""
+    feed.last_status = "pending"
+    db.session.flush()
+    return feed
+
+
+def refresh_queued(actor: User, resource_id: int, import_id: int) -> FeedImport:
+    return queue_refresh(get_import(actor, resource_id, import_id))
+
+
 def remove_import(actor: User, resource_id: int, import_id: int) -> None:
     feed = get_import(actor, resource_id, import_id)
     db.session.execute(delete(Block).where(Block.import_id == feed.id))
@@ -87,29 +107,99 @@ def remove_import(actor: User, resource_id: int, import_id: int) -> None:
 
 # --- fetching safely ---------------------------------------------------------------------------
 
+# Prefixes whose addresses carry an IPv4 address in their last 32 bits; such an address is judged
+# as that IPv4 address (::ffff:127.0.0.1 and ::7f00:1 are loopback, 64:ff9b::a00:1 is 10.0.0.1).
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # local-use translation: never public
 
-def _check_host(host: str, port: int) -> None:
-    if current_app.config.get("IMPORT_ALLOW_PRIVATE_HOSTS"):
-        return
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:  # :: and ::1 are judged as themselves
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an address may be fetched from: global, and not private, loopback, link-local,
+    reserved, multicast or unspecified, judging IPv6 forms that embed an IPv4 address as that address."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
-    except socket.gaierror as exc:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            ip = embedded
+    refused = (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        refused = refused or ip.is_site_local
+    return ip.is_global and not refused
+
+
+def _checked_address(host: str, port: int) -> tuple[int, str]:
+    """Resolve once and check every address; the connection then goes to the address returned
+    (family, IP), never to a second lookup of the name."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
         raise ImportFailed(f"cannot resolve {host}") from exc
-    for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if not ip.is_global:
-            raise ImportFailed(f"{host} resolves to a private or loopback address ({ip}); not allowed")
+    if not infos:
+        raise ImportFailed(f"cannot resolve {host}")
+    if not current_app.config.get("IMPORT_ALLOW_PRIVATE_HOSTS"):
+        for info in infos:
+            address = str(info[4][0])
+            if not is_public_address(address):
+                raise ImportFailed(f"{host} resolves to a private or loopback address ({address}); not allowed")
+    family, address = infos[0][0], str(infos[0][4][0])
+    return int(family), address
 
 
-class _SafeRedirects(urllib.request.HTTPRedirectHandler):
-    max_redirections = 5
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the already checked IP; Host header from the name in the URL."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        parts = urlsplit(newurl)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ImportFailed(f"redirect to an unsupported address: {newurl[:100]}")
-        _check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    def __init__(self, host: str, port: int, *, address: tuple[int, str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.pinned = address
+
+    def _open_socket(self) -> socket.socket:
+        family, ip = self.pinned
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect((ip, self.port))
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    def connect(self) -> None:
+        self.sock = self._open_socket()
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    """TLS to the checked IP, with SNI and the certificate checked against the name in the URL."""
+
+    default_port = 443
+
+    def __init__(self, host: str, port: int, *, address: tuple[int, str], timeout: float) -> None:
+        super().__init__(host, port, address=address, timeout=timeout)
+        self.context = ssl.create_default_context()
+
+    def connect(self) -> None:
+        self.sock = self.context.wrap_socket(self._open_socket(), server_hostname=self.host)
 
 
 @dataclass(frozen=True)
@@ -119,48 +209,196 @@ class Fetched:
     last_modified: str = ""
 
 
-def fetch(url: str, timeout: float, etag: str = "", last_modified: str = "") -> Fetched:
-    """A conditional GET: the last good response's validators go back as If-None-Match/If-Modified-Since."""
-    parts = urlsplit(url)
-    _check_host(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
-    opener = urllib.request.build_opener(_SafeRedirects)
+class _Budget:
+    """One wall-clock budget for the whole fetch (every connect, redirect and read) and the parse."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = clock_time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.deadline - clock_time.monotonic()
+
+    def check(self) -> None:
+        if self.left() <= 0:
+            raise ImportFailed(f"the feed took longer than {self.seconds:g} s to fetch and read")
+
+
+MAX_REDIRECTS = 5
+
+
+def fetch(
+    url: str, timeout: float, etag: str = "", last_modified: str = "", *, budget: _Budget | None = None
+) -> Fetched:
+    """A conditional GET within one total time budget: the last good response's validators go back
+    as If-None-Match/If-Modified-Since. Each connection goes to the address that passed the check."""
+    budget = budget or _Budget(timeout)
     headers = {"User-Agent": "ATU-Facilities-import/1.0", "Accept": "text/calendar"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    try:
-        with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
-            data = response.read(MAX_BYTES + 1)
-            validators = (response.headers.get("ETag", "")[:200], response.headers.get("Last-Modified", "")[:100])
-    except ImportFailed:
-        raise
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304:
-            return Fetched(None, etag, last_modified)
-        raise ImportFailed(f"the server answered {exc.code}") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise ImportFailed(f"cannot fetch the feed: {getattr(exc, 'reason', exc)}") from exc
-    if len(data) > MAX_BYTES:
-        raise ImportFailed(f"the feed is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    return Fetched(data, *validators)
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ImportFailed(f"redirect to an unsupported address: {url[:100]}")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise ImportFailed("the address has an invalid port") from exc
+        address = _checked_address(parts.hostname, port)
+        budget.check()
+        kind = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+        connection = kind(parts.hostname, port, address=address, timeout=max(budget.left(), 0.01))
+        # The socket is shut at the deadline, so a server that drips bytes cannot hold the worker.
+        watchdog = threading.Timer(max(budget.left(), 0), _shut, args=(connection,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            if response.status in {301, 302, 303, 307, 308}:
+                location = response.getheader("Location", "")
+                if not location:
+                    raise ImportFailed(f"the server answered {response.status} without a Location")
+                url = urljoin(url, location)
+                continue
+            if response.status == 304:
+                return Fetched(None, etag, last_modified)
+            if response.status != 200:
+                raise ImportFailed(f"the server answered {response.status}")
+            data = _read_body(response, budget)
+            validators = (response.getheader("ETag", "")[:200], response.getheader("Last-Modified", "")[:100])
+            return Fetched(data, *validators)
+        except ImportFailed:
+            raise
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            budget.check()
+            raise ImportFailed(f"cannot fetch the feed: {exc}") from exc
+        finally:
+            watchdog.cancel()
+            connection.close()
+    raise ImportFailed(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _shut(connection: http.client.HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _read_body(response: http.client.HTTPResponse, budget: _Budget) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        budget.check()
+        chunk = response.read1(64 * 1024)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise ImportFailed(f"the feed is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        chunks.append(chunk)
+    budget.check()
+    return b"".join(chunks)
 
 
 # --- turning a feed into busy spans ------------------------------------------------------------
+
+# Occurrences a rule may be stepped through (from its DTSTART, so earlier ones count too) before the
+# feed is refused: about a second of work, whatever the frequency.
+MAX_STEPS = 100_000
+
+
+def _naive(value: date | datetime) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    return value.replace(tzinfo=None)
+
+
+def _check_expansion(calendar: icalendar.Calendar, start: datetime, end: datetime, budget: _Budget | None) -> None:
+    """Step through every recurrence rule lazily before anything is expanded into a list, stopping
+    as soon as the window would hold more than MAX_EVENTS occurrences, a rule needs more than
+    MAX_STEPS steps, or the time budget runs out. Wall-clock times (±1 day) bound every zone."""
+    low, high = _naive(start) - timedelta(days=1), _naive(end) + timedelta(days=1)
+    in_window = steps = 0
+    for component in calendar.walk("VEVENT"):
+        begin = component.get("DTSTART")
+        if begin is None:
+            continue
+        dtstart = _naive(begin.dt)
+        rules = component.get("RRULE")
+        rules = rules if isinstance(rules, list) else [rules] if rules is not None else []
+        possible = [rule for rule in rules if not _never_occurs(rule)]
+        if len(possible) != len(rules):  # dateutil would search up to the year 9999 without yielding once
+            del component["RRULE"]
+            for rule in possible:
+                component.add("RRULE", rule)
+        for rule in possible:
+            text = rule.to_ical().decode()
+            try:
+                occurrences = rrulestr(text, dtstart=dtstart, ignoretz=True)
+            except (ValueError, TypeError) as exc:
+                raise ImportFailed(f"not a valid recurrence rule: {text[:100]}") from exc
+            for occurrence in occurrences:  # lazy: one occurrence at a time
+                steps += 1
+                if occurrence > high:
+                    break
+                if occurrence >= low:
+                    in_window += 1
+                    if in_window > MAX_EVENTS:
+                        raise ImportFailed(f"the feed would expand past {MAX_EVENTS:,} occurrences in the coming year")
+                if steps > MAX_STEPS:
+                    raise ImportFailed(f"the feed would expand past {MAX_STEPS:,} occurrences")
+                if budget is not None and steps % 1000 == 0:
+                    budget.check()
+        in_window += 1  # the event itself (or its RDATEs, counted roughly)
+        if in_window > MAX_EVENTS:
+            raise ImportFailed(f"the feed would expand past {MAX_EVENTS:,} occurrences in the coming year")
+
+
+_MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _never_occurs(rule: icalendar.vRecur) -> bool:
+    """A BYMONTH/BYMONTHDAY pair no month has (30 February, 31 April): such a rule yields nothing."""
+    try:
+        months = [int(m) for m in rule.get("BYMONTH", [])] or list(_MONTH_DAYS)
+        days = [int(d) for d in rule.get("BYMONTHDAY", [])]
+    except (TypeError, ValueError):
+        return False
+    if not days:
+        return False
+    return not any(0 < abs(d) <= _MONTH_DAYS.get(m, 0) for m in months for d in days)
 
 
 def _instant(value: date | datetime, tz_name: str) -> datetime:
     if not isinstance(value, datetime):  # an all-day event: the resource's local midnight
         value = datetime.combine(value, time())
-    return to_utc(value, tz_name)
+    try:
+        return to_utc(value, tz_name)
+    except NonexistentLocalTime:
+        # RFC 5545 3.3.5: a time in a spring-forward gap is read with the UTC offset before the
+        # gap, so 03:30 on the day Bucharest skips 03:00-04:00 is 01:30Z (04:30 local).
+        return to_utc(value.replace(tzinfo=zone(tz_name), fold=0), tz_name)
 
 
-def busy_spans(data: bytes, tz_name: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime, str]]:
+def busy_spans(
+    data: bytes, tz_name: str, start: datetime, end: datetime, *, budget: _Budget | None = None
+) -> list[tuple[datetime, datetime, str]]:
     try:
         calendar = icalendar.Calendar.from_ical(data)
-        events = recurring_ical_events.of(calendar).between(start, end)
     except Exception as exc:  # the parsers raise many types for malformed input
         raise ImportFailed(f"not a valid iCalendar feed: {str(exc)[:200]}") from exc
+    _check_expansion(calendar, start, end, budget)
+    try:
+        events = recurring_ical_events.of(calendar).between(start, end)
+    except Exception as exc:
+        raise ImportFailed(f"not a valid iCalendar feed: {str(exc)[:200]}") from exc
+    if budget is not None:
+        budget.check()
     spans = []
     for event in events:
         if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
@@ -193,7 +431,8 @@ def refresh_import(feed: FeedImport, *, now: datetime, fetcher: Callable[..., Fe
     try:
         if resource is None:
             raise ImportFailed("the resource no longer exists")
-        timeout = current_app.config.get("IMPORT_TIMEOUT_SECONDS", 10)
+        timeout = float(current_app.config.get("IMPORT_TIMEOUT_SECONDS", 10))
+        budget = _Budget(timeout)  # one budget for the fetch and the parse together
         # Only send validators once a good copy is stored; otherwise ask for the whole feed.
         validators = (feed.remote_etag, feed.remote_last_modified) if feed.last_success_at else ("", "")
         fetched = fetcher(feed.url, timeout, *validators)
@@ -201,7 +440,7 @@ def refresh_import(feed: FeedImport, *, now: datetime, fetcher: Callable[..., Fe
             feed.last_status, feed.last_error, feed.last_success_at = "ok", "", feed.last_attempt_at
             db.session.flush()
             return True
-        spans = busy_spans(fetched.data, resource.timezone, now - timedelta(days=1), now + HORIZON)
+        spans = busy_spans(fetched.data, resource.timezone, now - timedelta(days=1), now + HORIZON, budget=budget)
     except ImportFailed as exc:
         feed.last_status = "error"
         feed.last_error = str(exc)[:1000]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from app.apidoc import Instant, Items, Out
 from app.validation import StrictInput, text
@@ -43,14 +43,22 @@ class ImportCreate(StrictInput):
 
 
 class ImportOut(Out):
+    """An imported feed and the state of its refreshes, which run outside the web request."""
+
     id: int
     resource_id: int
     url: str
-    last_status: Literal["new", "ok", "error"]
-    last_error: Annotated[str | None, BeforeValidator(lambda value: value or None)]
-    last_attempt_at: Instant | None
-    last_success_at: Instant | None
-    event_count: int
+    last_status: Literal["new", "pending", "ok", "error"] = Field(
+        description="pending: a refresh is queued (the scheduler fetches it within a minute); ok: the last "
+        "refresh worked; error: the last refresh failed (see last_error; the last good busy time is kept); "
+        "new: never fetched"
+    )
+    last_error: Annotated[str | None, BeforeValidator(lambda value: value or None)] = Field(
+        description="Why the last failed refresh failed; kept while a new refresh is pending, null after a success"
+    )
+    last_attempt_at: Instant | None = Field(description="When the last refresh was attempted")
+    last_success_at: Instant | None = Field(description="When the feed was last read successfully")
+    event_count: int = Field(description="Busy periods from the last good copy")
 
 
 class ImportList(Items[ImportOut]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app import clock
 from app.extensions import db
@@ -13,8 +13,17 @@ from calendars.models import FeedImport
 
 def import_feeds() -> str:
     """Refresh every imported feed; each is committed on its own so one bad feed cannot undo the others."""
+    return _refresh(select(FeedImport.id).order_by(FeedImport.id))
+
+
+def import_pending() -> str:
+    """Refresh the imports just added or whose refresh was asked for on the page or the API."""
+    return _refresh(select(FeedImport.id).where(FeedImport.last_status.in_(("new", "pending"))).order_by(FeedImport.id))
+
+
+def _refresh(query: Select[int]) -> str:
     ok = failed = 0
-    for import_id in db.session.scalars(select(FeedImport.id).order_by(FeedImport.id)).all():
+    for import_id in db.session.scalars(query).all():
         with unit_of_work():
             feed = db.session.get(FeedImport, import_id)
             if feed is None:

@@ -90,15 +90,11 @@ def change_feed_page(feed_id: int, action: str):
 @login_required
 def add_import_page(resource_id: int):
     try:
-        feed = imports.add_import(current_user, resource_id, request.form.get("url", "")[:2000])
+        imports.add_import(current_user, resource_id, request.form.get("url", "")[:2000])
     except InvalidInput as exc:
         flash_error(exc)
     else:
-        imports.refresh_import(feed, now=clock.now())
-        if feed.last_status == "ok":
-            flash(_("Calendar imported: %(num)d busy periods.", num=feed.event_count), "success")
-        else:
-            flash(_("The calendar could not be read: %(error)s", error=feed.last_error), "error")
+        flash(_("Calendar added; it is fetched within a minute (see its status below)."), "success")
     return _back_to_imports(resource_id)
 
 
@@ -111,12 +107,8 @@ def _back_to_imports(resource_id: int):
 @login_required
 def change_import_page(resource_id: int, import_id: int, action: str):
     if action == "refresh":
-        feed = imports.get_import(current_user, resource_id, import_id)
-        imports.refresh_import(feed, now=clock.now())
-        if feed.last_status == "ok":
-            flash(_("Calendar refreshed: %(num)d busy periods.", num=feed.event_count), "success")
-        else:
-            flash(_("The calendar could not be read: %(error)s", error=feed.last_error), "error")
+        imports.refresh_queued(current_user, resource_id, import_id)
+        flash(_("Refresh queued; the calendar is fetched within a minute."), "success")
     else:
         imports.remove_import(current_user, resource_id, import_id)
         flash(_("Imported calendar removed with its busy time."), "success")

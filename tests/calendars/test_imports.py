@@ -44,10 +44,12 @@ class FeedServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, bytes, float]] = {}
-        routes = self.routes
+        self.hosts: list[str] = []
+        routes, hosts = self.routes, self.hosts
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                hosts.append(self.headers.get("Host", ""))
                 status, body, delay = routes.get(self.path, (404, b"not found", 0))
                 time.sleep(delay)
                 try:
@@ -161,7 +163,7 @@ def test_changed_feed_replaces_the_blocks(feeds, lab):
     [
         ("malformed", "not a valid iCalendar"),
         ("huge", "larger than"),
-        ("slow", "cannot fetch"),
+        ("slow", "took longer than 0.5 s"),
         ("missing", "answered 404"),
         ("unreachable", "cannot fetch"),
     ],
@@ -205,15 +207,19 @@ def test_api_and_job(feeds, lab, api_for, make_user, runner, api):
     manager = api_for(make_user("UVT", "manager"))
     url = feeds.serve("/api.ics", ONE)
     created = manager.post(f"/api/v1/resources/{lab.id}/imports", {"url": url})
-    assert created.status_code == 201 and created.get_json()["last_status"] == "new"
+    assert created.status_code == 201 and created.get_json()["last_status"] == "pending"
     assert api.post(f"/api/v1/resources/{lab.id}/imports", {"url": url}).status_code == 403
     assert manager.post(f"/api/v1/resources/{lab.id}/imports", {"url": "ftp://x/y"}).status_code == 422
-    result = runner.invoke(args=["jobs", "run", "import-feeds"])
+    result = runner.invoke(args=["jobs", "run", "import-pending"])
     assert result.exit_code == 0 and "1 imported, 0 failed" in result.output
     listing = manager.get(f"/api/v1/resources/{lab.id}/imports").get_json()["items"]
     assert listing[0]["last_status"] == "ok" and listing[0]["event_count"] == 1
+    assert "0 imported, 0 failed" in runner.invoke(args=["jobs", "run", "import-pending"]).output
+    # The refresh is queued, not done in the request; the hourly job refreshes every import.
     refreshed = manager.post(f"/api/v1/resources/{lab.id}/imports/{listing[0]['id']}/refresh")
-    assert refreshed.get_json()["last_status"] == "ok"
+    assert refreshed.status_code == 200 and refreshed.get_json()["last_status"] == "pending"
+    assert "1 imported, 0 failed" in runner.invoke(args=["jobs", "run", "import-pending"]).output
+    assert "1 imported, 0 failed" in runner.invoke(args=["jobs", "run", "import-feeds"]).output
     assert manager.delete(f"/api/v1/resources/{lab.id}/imports/{listing[0]['id']}").status_code == 204
     assert imported(lab.id) == []
     assert runner.invoke(args=["jobs", "run", "nope"]).exit_code != 0
@@ -242,7 +248,7 @@ def test_conditional_get_keeps_data_when_unchanged(feeds, lab):
     assert feed.last_status == "ok" and len(imported(lab.id)) == 1  # the stored busy time stays
 
 
-def test_import_form_for_managers(feeds, lab, client, auth, make_user):
+def test_import_form_for_managers(feeds, lab, client, auth, make_user, runner):
     from tests.conftest import ENGLISH
 
     auth.login(make_user("UVT", "manager").email)
@@ -252,10 +258,18 @@ def test_import_form_for_managers(feeds, lab, client, auth, make_user):
     response = client.post(f"/resources/{lab.id}/imports", data={"url": feeds.serve("/form.ics", WEEKLY)})
     assert response.headers["Location"] == manage
     page = client.get(manage, headers=ENGLISH).text
+    assert "refresh queued" in page and "3 busy periods" not in page  # nothing fetched in the request
+    assert "1 imported" in runner.invoke(args=["jobs", "run", "import-pending"]).output
+    page = client.get(manage, headers=ENGLISH).text
     assert "3 busy periods" in page
     client.post(f"/resources/{lab.id}/imports", data={"url": feeds.serve("/bad.ics", b"nonsense")})
+    runner.invoke(args=["jobs", "run", "import-pending"])
     page = client.get(manage, headers=ENGLISH).text
     assert "last refresh failed" in page and "not a valid iCalendar" in page
+    feed_id = db.session.scalars(select(FeedImport.id).where(FeedImport.url.endswith("/bad.ics"))).one()
+    response = client.post(f"/resources/{lab.id}/imports/{feed_id}/refresh")
+    page = client.get(manage, headers=ENGLISH).text
+    assert "refresh queued" in page and "not a valid iCalendar" in page  # the last error stays shown
     assert client.post(f"/resources/{lab.id}/imports", data={"url": "gopher://x"}).status_code == 302
 
 

@@ -418,13 +418,15 @@ def feeds():
 
 
 @pytest.mark.parametrize("app_config", [{"IMPORT_ALLOW_PRIVATE_HOSTS": True, "IMPORT_TIMEOUT_SECONDS": 0.5}])
-def test_imports_page_add_refresh_remove(client, auth, upt_manager, make_resource, feeds):
+def test_imports_page_add_refresh_remove(client, auth, upt_manager, make_resource, feeds, runner):
     resource = make_resource("UPT")
     login_as(auth, upt_manager)
     url = feeds.serve("/cal.ics", ONE)
     added = client.post(f"/resources/{resource.id}/imports", data={"url": url}, headers=ENGLISH, follow_redirects=True)
     assert added.request.path == f"/manage/resources/{resource.id}/imports"
-    assert "Calendar imported: 1 busy periods." in added.text
+    assert "Calendar added; it is fetched within a minute" in added.text and "refresh queued" in added.text
+    runner.invoke(args=["jobs", "run", "import-pending"])  # the fetch runs outside the request
+    added = client.get(f"/manage/resources/{resource.id}/imports", headers=ENGLISH)
     assert url in added.text and "working" in added.text and "1 busy period" in added.text
     feed = db.session.scalar(select(FeedImport))
 
@@ -435,7 +437,9 @@ def test_imports_page_add_refresh_remove(client, auth, upt_manager, make_resourc
         headers=ENGLISH,
         follow_redirects=True,
     )
-    assert "The calendar could not be read" in refreshed.text
+    assert "Refresh queued" in refreshed.text
+    runner.invoke(args=["jobs", "run", "import-pending"])
+    refreshed = client.get(f"/manage/resources/{resource.id}/imports", headers=ENGLISH)
     assert "last refresh failed: not a valid iCalendar feed" in refreshed.text and "last good copy" in refreshed.text
 
     removed = client.post(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, g, session
 
 from app.extensions import db
+
+log = logging.getLogger("app.jobs")
 
 
 @contextmanager
@@ -20,6 +23,44 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+class ItemGuard:
+    """Jobs item by item: each item of a job run in its own savepoint, so one bad item (any exception)
+    is undone alone, logged with the job and the item's id, and counted; the job goes on with the rest.
+
+        guard = ItemGuard("reminders")
+        for occurrence in due:
+            with guard.item(occurrence.id):
+                ...
+        summary += guard.suffix()
+    """
+
+    def __init__(self, job: str) -> None:
+        self.job = job
+        self.failed: list[object] = []
+
+    @contextmanager
+    def item(self, item_id: object, *, commit: bool = False) -> Iterator[None]:
+        """A savepoint around one item (or, with `commit`, a `unit_of_work()` of its own, for items that
+        must be committed one by one); an exception is logged and swallowed."""
+        try:
+            if commit:
+                with unit_of_work():
+                    yield
+            else:
+                with db.session.begin_nested():
+                    yield
+        except Exception:
+            log.exception("job %s: item %s failed; going on with the others", self.job, item_id)
+            self.failed.append(item_id)
+
+    @property
+    def count(self) -> int:
+        return len(self.failed)
+
+    def suffix(self) -> str:
+        return f", {self.count} failed" if self.failed else ""
 
 
 def set_rollback() -> None:

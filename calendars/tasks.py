@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.transactions import unit_of_work
+from app.transactions import ItemGuard
 from calendars.imports import refresh_import
 from calendars.models import FeedImport
 
@@ -14,8 +14,9 @@ from calendars.models import FeedImport
 def import_feeds() -> str:
     """Refresh every imported feed; each is committed on its own so one bad feed cannot undo the others."""
     ok = failed = 0
+    guard = ItemGuard("import-feeds")
     for import_id in db.session.scalars(select(FeedImport.id).order_by(FeedImport.id)).all():
-        with unit_of_work():
+        with guard.item(import_id, commit=True):
             feed = db.session.get(FeedImport, import_id)
             if feed is None:
                 continue
@@ -23,4 +24,4 @@ def import_feeds() -> str:
                 ok += 1
             else:
                 failed += 1
-    return f"{ok} imported, {failed} failed"
+    return f"{ok} imported, {failed + guard.count} failed"

@@ -42,18 +42,22 @@ class ItemGuard:
 
     @contextmanager
     def item(self, item_id: object, *, commit: bool = False) -> Iterator[None]:
-        """A savepoint around one item (or, with `commit`, a `unit_of_work()` of its own, for items that
-        must be committed one by one); an exception is logged and swallowed."""
+        """A savepoint around one item, and with `commit` a commit after it (for items that must be
+        committed one by one, releasing their locks); an exception is logged, counted and swallowed,
+        undoing that item's work only."""
         try:
+            with db.session.begin_nested():
+                yield
             if commit:
-                with unit_of_work():
-                    yield
-            else:
-                with db.session.begin_nested():
-                    yield
+                db.session.commit()
         except Exception:
             log.exception("job %s: item %s failed; going on with the others", self.job, item_id)
             self.failed.append(item_id)
+            if commit:
+                try:
+                    db.session.commit()  # nothing of this item is left to commit; this releases its locks
+                except Exception:
+                    db.session.rollback()
 
     @property
     def count(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -158,7 +159,19 @@ def _retry_later(message: OutboxMessage, now: datetime, error: str) -> None:
     _release(message)
 
 
-def send_due(*, now: datetime, limit: int = 200) -> tuple[int, int, int]:
+def _batches(*, now: datetime, limit: int, batch: int, token: str) -> Iterator[int]:
+    """The ids this run claims, a batch at a time (so concurrent runs share the work), at most `limit`;
+    a row is yielded once even if its claim could not be released."""
+    seen: set[int] = set()
+    while len(seen) < limit:
+        fresh = [i for i in _claim(now=now, limit=min(batch, limit - len(seen)), token=token) if i not in seen]
+        if not fresh:
+            return
+        seen.update(fresh)
+        yield from fresh
+
+
+def send_due(*, now: datetime, limit: int = 1000) -> tuple[int, int, int]:
     """Claim what is due, render it and send it over one SMTP connection. A transient failure (4xx,
     connection refused or lost) is retried later with exponential backoff; a mail that cannot be
     built, or that the server refuses for good (5xx), is set aside (parked) with its error, and the
@@ -170,7 +183,8 @@ def send_due(*, now: datetime, limit: int = 200) -> tuple[int, int, int]:
     smtp: smtplib.SMTP | None = None
     down = ""  # why the server could not be reached in this run: the rest wait for the next one
     try:
-        for message_id in _claim(now=now, limit=limit, token=token):
+        batch = max(1, int(config.get("MAIL_BATCH", 50)))
+        for message_id in _batches(now=now, limit=limit, batch=batch, token=token):
             with unit_of_work():  # each message on its own: one bad mail cannot undo or resend the others
                 message = db.session.get(OutboxMessage, message_id)
                 if message is None or message.claimed_by != token or message.sent_at is not None:

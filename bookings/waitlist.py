@@ -113,9 +113,7 @@ def _lapse_holds(now: datetime, guard: ItemGuard) -> int:
                 occurrence.sequence += 1
                 if occurrence.active:
                     occurrence.active, occurrence.cancelled_at = False, now
-            for entry in db.session.scalars(
-                select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)
-            ):
+            for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)):
                 entry.status = "lapsed"
             audit(booking, None, "hold_lapsed")
             signals.waitlist_lapsed.send(booking, now=now, actor=None)

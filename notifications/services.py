@@ -7,14 +7,16 @@ import smtplib
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from accounts.models import Role, User
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from app.pagination import Page
 from app.transactions import unit_of_work
 from bookings.models import Booking
 from events.models import Event
@@ -192,7 +194,7 @@ def send_due(*, now: datetime, limit: int = 1000) -> tuple[int, int, int]:
                 try:
                     email = build_email(message, sender)
                     email.as_bytes()  # a header or body the email package cannot serialise fails here, not mid-send
-                except Exception as exc:  # noqa: BLE001 - whatever the row holds, it must not stop the run
+                except Exception as exc:  # whatever the row holds, it must not stop the run
                     _park(message, now, f"cannot be built: {type(exc).__name__}: {exc}")
                     set_aside += 1
                     continue
@@ -255,29 +257,38 @@ def _close(smtp: smtplib.SMTP | None) -> None:
 MAIL_STATES = ("parked", "queued", "sent")
 
 
-def list_mail(state: str, *, limit: int = 100, offset: int = 0) -> tuple[list[OutboxMessage], int]:
-    """Outbox rows in one state, newest first, and how many there are: parked (set aside with an error),
-    queued (waiting to be sent or retried) or sent."""
+def require_mail_admin(actor: User | None) -> None:
+    if actor is None or actor.role != Role.ADMIN:
+        raise PermissionDenied(_l("Only an administrator may see and retry queued mail."))
+
+
+def list_mail(actor: User | None, state: str, *, page: int = 1, per_page: int = 25) -> Page[OutboxMessage]:
+    """Outbox rows in one state, for admins: parked (set aside with its error, newest first), queued
+    (waiting to be sent or retried, next due first) or sent (newest first)."""
+    require_mail_admin(actor)
+    order: list[ColumnElement[Any]]
     if state == "parked":
         where = [OutboxMessage.set_aside_at.is_not(None)]
-        order = OutboxMessage.set_aside_at.desc()
+        order = [OutboxMessage.set_aside_at.desc(), OutboxMessage.id.desc()]
     elif state == "queued":
         where = [OutboxMessage.sent_at.is_(None), OutboxMessage.set_aside_at.is_(None)]
-        order = OutboxMessage.next_attempt_at.asc()
+        order = [OutboxMessage.next_attempt_at.asc(), OutboxMessage.id.asc()]
     elif state == "sent":
         where = [OutboxMessage.sent_at.is_not(None)]
-        order = OutboxMessage.sent_at.desc()
+        order = [OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()]
     else:
         raise InvalidInput(_l("Unknown mail state."))
     total = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*where)) or 0
     rows = db.session.scalars(
-        select(OutboxMessage).where(*where).order_by(order, OutboxMessage.id.desc()).limit(limit).offset(offset)
+        select(OutboxMessage).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return list(rows), total
+    return Page(list(rows), total, page, per_page)
 
 
-def retry_mail(message_id: int, *, now: datetime) -> OutboxMessage:
-    """Put a parked mail back in the queue, due now (its error kept until the next attempt)."""
+def retry_mail(actor: User | None, message_id: int, *, now: datetime) -> OutboxMessage:
+    """Put a parked mail back in the queue, due now, with fresh attempts (its last error is kept until
+    the next attempt replaces or clears it)."""
+    require_mail_admin(actor)
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         raise NotFound(_l("No such mail."))

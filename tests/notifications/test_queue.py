@@ -75,7 +75,11 @@ def test_550_for_one_recipient_parks_it_451_retries_and_the_others_go_over_one_c
 
     output = runner.invoke(args=["jobs", "run", "send-mail"]).output
     assert "3 sent, 1 failed (will retry), 1 set aside" in output
-    assert sorted(m["To"] for m in picky.messages) == ["ana@uvt.example.org", "eva@uvt.example.org", "ion@uvt.example.org"]
+    assert sorted(m["To"] for m in picky.messages) == [
+        "ana@uvt.example.org",
+        "eva@uvt.example.org",
+        "ion@uvt.example.org",
+    ]
     assert picky.connections == 1  # one SMTP connection for the whole run
     db.session.expire_all()
     ana, gone, full, *_ = rows
@@ -91,7 +95,9 @@ def test_550_for_one_recipient_parks_it_451_retries_and_the_others_go_over_one_c
     assert "0 sent" in runner.invoke(args=["jobs", "run", "send-mail"]).output
 
 
-def test_a_lf_in_a_title_parks_that_reminder_and_the_others_still_go(app, inbox, runner, api_for, make_user, make_resource):
+def test_a_lf_in_a_title_parks_that_reminder_and_the_others_still_go(
+    app, inbox, runner, api_for, make_user, make_resource
+):
     """A legacy row (from before titles were checked) with a line feed in its title: its mail cannot be
     built. It used to raise on every run, so nothing queued after it was ever sent."""
     user = make_user("UVT", email="ion@uvt.example.org")
@@ -133,7 +139,9 @@ def test_any_exception_building_one_mail_parks_it_only(app, inbox, runner, monke
     assert rows[0].set_aside_at == now and "RuntimeError: boom" in rows[0].last_error
 
 
-def test_connection_refused_retries_everything_with_backoff_and_opens_one_connection(app, smtp_port, runner, monkeypatch):
+def test_connection_refused_retries_everything_with_backoff_and_opens_one_connection(
+    app, smtp_port, runner, monkeypatch
+):
     now = app.config["CLOCK_NOW"]
     rows = [rendered(f"u{i}@uvt.example.org", now) for i in range(3)]
     db.session.add_all(rows)
@@ -149,7 +157,9 @@ def test_connection_refused_retries_everything_with_backoff_and_opens_one_connec
     assert "0 sent, 3 failed (will retry)" in runner.invoke(args=["jobs", "run", "send-mail"]).output
     assert len(attempts) == 1  # nobody listens: not one connection attempt per mail
     db.session.expire_all()
-    assert all(r.attempts == 1 and r.next_attempt_at == now + timedelta(minutes=2) and r.claimed_by is None for r in rows)
+    assert all(
+        r.attempts == 1 and r.next_attempt_at == now + timedelta(minutes=2) and r.claimed_by is None for r in rows
+    )
 
 
 def test_a_claim_keeps_other_senders_off_until_it_expires(app, inbox, runner):
@@ -221,3 +231,64 @@ def test_concurrent_send_mail_processes_send_each_mail_exactly_once(app, databas
     db.session.expire_all()
     rows = db.session.scalars(select(OutboxMessage)).all()
     assert all(r.sent_at is not None and r.attempts == 1 and r.claimed_by is None for r in rows)
+
+
+def park(now, to: str = "gone@uvt.example.org") -> OutboxMessage:
+    message = rendered(to, now)
+    message.set_aside_at, message.last_error = now, "refused: (550, b'5.1.1 no such user')"
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def test_admins_list_parked_mail_and_retry_it_through_the_api(app, inbox, runner, api_for, make_user, admin):
+    now = app.config["CLOCK_NOW"]
+    parked = park(now)
+    db.session.add(rendered("queued@uvt.example.org", now))
+    db.session.commit()
+    api = api_for(admin)
+
+    listing = api.get("/api/v1/mail?state=parked")
+    assert listing.status_code == 200
+    body = listing.get_json()
+    assert body["total"] == 1 and body["items"][0]["id"] == parked.id and "550" in body["items"][0]["last_error"]
+    assert api.get("/api/v1/mail?state=queued").get_json()["total"] == 1
+    assert api.get("/api/v1/mail?state=lost").status_code == 422
+
+    assert "1 sent" in runner.invoke(args=["jobs", "run", "send-mail"]).output  # the parked one stays
+    retried = api.post(f"/api/v1/mail/{parked.id}/retry")
+    assert retried.status_code == 200 and retried.get_json()["set_aside_at"] is None
+    assert api.post(f"/api/v1/mail/{parked.id}/retry").status_code == 409  # no longer parked
+    assert api.post("/api/v1/mail/999999/retry").status_code == 404
+    assert "1 sent" in runner.invoke(args=["jobs", "run", "send-mail"]).output
+    assert sorted(m["To"] for m in inbox.messages) == ["gone@uvt.example.org", "queued@uvt.example.org"]
+
+    member, manager = api_for(make_user("UVT")), api_for(make_user("UVT", "manager"))
+    for other in (member, manager):
+        assert other.get("/api/v1/mail").status_code == 403
+        assert other.post(f"/api/v1/mail/{parked.id}/retry").status_code == 403
+
+
+def test_admins_see_parked_mail_on_a_page_and_retry_it(app, client, auth, make_user, admin):
+    now = app.config["CLOCK_NOW"]
+    parked = park(now)
+    auth.login(admin.email)
+    page = client.get("/admin/mail", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "gone@uvt.example.org" in html and "5.1.1 no such user" in html and "Retry" in html
+    assert 'href="/admin/mail"' in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    romanian = client.get("/admin/mail", headers={"Accept-Language": "ro"}).get_data(as_text=True)
+    assert "Reîncearcă" in romanian and "Puse deoparte" in romanian
+
+    done = client.post(f"/admin/mail/{parked.id}/retry", headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "is queued again" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert parked.set_aside_at is None and parked.next_attempt_at == now
+    again = client.post(f"/admin/mail/{parked.id}/retry", headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "Only a parked mail can be retried." in again.get_data(as_text=True)
+
+    auth.logout()
+    auth.login(make_user("UVT", "manager").email)
+    assert client.get("/admin/mail").status_code == 403
+    assert client.post(f"/admin/mail/{parked.id}/retry").status_code == 403

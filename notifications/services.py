@@ -232,6 +232,11 @@ def send_due(*, now: datetime, limit: int = 1000) -> tuple[int, int, int]:
                     down = str(exc) or type(exc).__name__
                     _retry_later(message, now, down)
                     failed += 1
+                except Exception as exc:  # anything else about this one mail: parked, the others go on
+                    _close(smtp)
+                    smtp = None  # the conversation may be half-way: the next mail gets a fresh connection
+                    _park(message, now, f"cannot be sent: {type(exc).__name__}: {exc}")
+                    set_aside += 1
                 else:
                     message.attempts += 1
                     message.sent_at = now

@@ -136,7 +136,10 @@ def _claim(*, now: datetime, limit: int, token: str) -> list[int]:
 
 
 def _refused_for_good(exc: smtplib.SMTPException) -> bool:
-    """A 5xx answer: the server will never take this mail as it is."""
+    """A 5xx answer, or a feature the mail needs that the server lacks (SMTPUTF8): it will never take
+    this mail as it is."""
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return bool(exc.recipients) and all(code >= 500 for code, _msg in exc.recipients.values())
     code = getattr(exc, "smtp_code", None)

@@ -60,6 +60,7 @@ class Config:
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@atu-facilities.ro")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    MAIL_BATCH = int(os.environ.get("MAIL_BATCH", 50))  # rows a send-mail run claims at a time
     IMPORT_ALLOW_PRIVATE_HOSTS = env_flag("IMPORT_ALLOW_PRIVATE_HOSTS")
     IMPORT_TIMEOUT_SECONDS = float(os.environ.get("IMPORT_TIMEOUT_SECONDS", 10))
     # The address feeds and links are built on (behind a proxy); defaults to the request's host.

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, g, session
 
 from app.extensions import db
+
+log = logging.getLogger("app.jobs")
 
 
 @contextmanager
@@ -20,6 +23,48 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+class ItemGuard:
+    """Jobs item by item: each item of a job run in its own savepoint, so one bad item (any exception)
+    is undone alone, logged with the job and the item's id, and counted; the job goes on with the rest.
+
+        guard = ItemGuard("reminders")
+        for occurrence in due:
+            with guard.item(occurrence.id):
+                ...
+        summary += guard.suffix()
+    """
+
+    def __init__(self, job: str) -> None:
+        self.job = job
+        self.failed: list[object] = []
+
+    @contextmanager
+    def item(self, item_id: object, *, commit: bool = False) -> Iterator[None]:
+        """A savepoint around one item, and with `commit` a commit after it (for items that must be
+        committed one by one, releasing their locks); an exception is logged, counted and swallowed,
+        undoing that item's work only."""
+        try:
+            with db.session.begin_nested():
+                yield
+            if commit:
+                db.session.commit()
+        except Exception:
+            log.exception("job %s: item %s failed; going on with the others", self.job, item_id)
+            self.failed.append(item_id)
+            if commit:
+                try:
+                    db.session.commit()  # nothing of this item is left to commit; this releases its locks
+                except Exception:
+                    db.session.rollback()
+
+    @property
+    def count(self) -> int:
+        return len(self.failed)
+
+    def suffix(self) -> str:
+        return f", {self.count} failed" if self.failed else ""
 
 
 def set_rollback() -> None:

@@ -18,6 +18,7 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from app.transactions import ItemGuard
 from app.zones import to_local, to_utc
 from availability.busy import lock_resources, note_longest
 from availability.intervals import Span
@@ -524,7 +525,7 @@ def check_in(actor: User, booking_id: int, *, occurrence_id: int | None, now: da
     return current
 
 
-def release_no_shows(*, now: datetime) -> list[Occurrence]:
+def release_no_shows(*, now: datetime, guard: ItemGuard | None = None) -> list[Occurrence]:
     """Free sessions of check-in resources nobody checked in to within the grace minutes."""
     candidates = db.session.scalars(
         select(Occurrence)
@@ -538,25 +539,27 @@ def release_no_shows(*, now: datetime) -> list[Occurrence]:
         )
     ).all()
     released = []
+    guard = guard or ItemGuard("no-shows")
     for occurrence in candidates:
-        booking = occurrence.booking
-        if booking.status != Status.CONFIRMED:
-            continue
-        if occurrence.start_at + timedelta(minutes=booking.resource.no_show_minutes) > now:
-            continue
-        occurrence.active = False
-        occurrence.cancelled_at = now
-        occurrence.sequence += 1
-        _refresh_status(booking)
-        booking.updated_at = utcnow()
-        audit(booking, None, "no_show", occurrence=occurrence.id)
-        db.session.flush()
-        signals.booking_released.send(booking, now=now, actor=None, occurrence=occurrence)
-        released.append(occurrence)
+        with guard.item(occurrence.id):
+            booking = occurrence.booking
+            if booking.status != Status.CONFIRMED:
+                continue
+            if occurrence.start_at + timedelta(minutes=booking.resource.no_show_minutes) > now:
+                continue
+            occurrence.active = False
+            occurrence.cancelled_at = now
+            occurrence.sequence += 1
+            _refresh_status(booking)
+            booking.updated_at = utcnow()
+            audit(booking, None, "no_show", occurrence=occurrence.id)
+            db.session.flush()
+            signals.booking_released.send(booking, now=now, actor=None, occurrence=occurrence)
+            released.append(occurrence)
     return released
 
 
-def expire_pending(*, now: datetime) -> list[Booking]:
+def expire_pending(*, now: datetime, guard: ItemGuard | None = None) -> list[Booking]:
     """Reject pending requests not decided within their resource's deadline, freeing their units."""
     pending = db.session.scalars(
         select(Booking)
@@ -564,21 +567,23 @@ def expire_pending(*, now: datetime) -> list[Booking]:
         .order_by(Booking.created_at, Booking.id)
     ).all()
     expired = []
+    guard = guard or ItemGuard("expire-pending")
     for booking in pending:
-        if booking.created_at + timedelta(hours=booking.resource.approval_deadline_hours) > now:
-            continue
-        booking.status = Status.REJECTED.value
-        booking.decision_reason = f"Expired: not decided within {booking.resource.approval_deadline_hours} hours."
-        booking.updated_at = utcnow()
-        for occurrence in booking.occurrences:
-            occurrence.sequence += 1
-            if occurrence.active:
-                occurrence.active = False
-                occurrence.cancelled_at = now
-        audit(booking, None, "expired", deadline_hours=booking.resource.approval_deadline_hours)
-        db.session.flush()
-        signals.booking_rejected.send(booking, now=now, actor=None, expired=True)
-        expired.append(booking)
+        with guard.item(booking.id):
+            if booking.created_at + timedelta(hours=booking.resource.approval_deadline_hours) > now:
+                continue
+            booking.status = Status.REJECTED.value
+            booking.decision_reason = f"Expired: not decided within {booking.resource.approval_deadline_hours} hours."
+            booking.updated_at = utcnow()
+            for occurrence in booking.occurrences:
+                occurrence.sequence += 1
+                if occurrence.active:
+                    occurrence.active = False
+                    occurrence.cancelled_at = now
+            audit(booking, None, "expired", deadline_hours=booking.resource.approval_deadline_hours)
+            db.session.flush()
+            signals.booking_rejected.send(booking, now=now, actor=None, expired=True)
+            expired.append(booking)
     db.session.flush()
     return expired
 
@@ -617,7 +622,7 @@ def _equivalents(
 REMINDER_AHEAD = timedelta(hours=24)
 
 
-def remind_upcoming(*, now: datetime) -> int:
+def remind_upcoming(*, now: datetime, guard: ItemGuard | None = None) -> int:
     """Announce (reminder_due) each confirmed occurrence starting within the next 24 hours, never twice."""
     due = db.session.scalars(
         select(Occurrence)
@@ -631,8 +636,12 @@ def remind_upcoming(*, now: datetime) -> int:
         )
         .order_by(Occurrence.start_at)
     ).all()
+    guard = guard or ItemGuard("reminders")
+    reminded = 0
     for occurrence in due:
-        occurrence.reminded_at = now
-        db.session.flush()
-        signals.reminder_due.send(occurrence.booking, now=now, actor=None, occurrence=occurrence)
-    return len(due)
+        with guard.item(occurrence.id):
+            occurrence.reminded_at = now
+            db.session.flush()
+            signals.reminder_due.send(occurrence.booking, now=now, actor=None, occurrence=occurrence)
+            reminded += 1
+    return reminded

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from accounts.models import User
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
-from app.transactions import unit_of_work
+from app.transactions import ItemGuard
 from availability.busy import lock_resources
 from availability.intervals import Span
 from availability.services import find_clashes
@@ -98,30 +98,35 @@ def accept_hold(user: User, booking_id: int, *, now: datetime) -> Booking:
     return booking
 
 
-def _lapse_holds(now: datetime) -> int:
+def _lapse_holds(now: datetime, guard: ItemGuard) -> int:
     lapsed = db.session.scalars(
         select(Booking).where(
             Booking.status == Status.PENDING, Booking.hold_until.is_not(None), Booking.hold_until <= now
         )
     ).all()
+    count = 0
     for booking in lapsed:
-        booking.status = Status.REJECTED.value
-        booking.decision_reason = "The hold from the waitlist was not accepted in time."
-        for occurrence in booking.occurrences:
-            occurrence.sequence += 1
-            if occurrence.active:
-                occurrence.active, occurrence.cancelled_at = False, now
-        for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)):
-            entry.status = "lapsed"
-        audit(booking, None, "hold_lapsed")
-        signals.waitlist_lapsed.send(booking, now=now, actor=None)
-    db.session.flush()
-    return len(lapsed)
+        with guard.item(booking.id):
+            booking.status = Status.REJECTED.value
+            booking.decision_reason = "The hold from the waitlist was not accepted in time."
+            for occurrence in booking.occurrences:
+                occurrence.sequence += 1
+                if occurrence.active:
+                    occurrence.active, occurrence.cancelled_at = False, now
+            for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.hold_booking_id == booking.id)):
+                entry.status = "lapsed"
+            audit(booking, None, "hold_lapsed")
+            signals.waitlist_lapsed.send(booking, now=now, actor=None)
+            db.session.flush()
+            count += 1
+    return count
 
 
-def offer_freed_slots(*, now: datetime) -> tuple[int, int]:
-    """Lapse unaccepted holds, then offer each freed slot to the first in line. Returns (offered, lapsed)."""
-    lapsed = _lapse_holds(now)
+def offer_freed_slots(*, now: datetime, guard: ItemGuard | None = None) -> tuple[int, int]:
+    """Lapse unaccepted holds, then offer each freed slot to the first in line. Returns (offered, lapsed).
+    Each hold and each offer on its own: one that fails is logged and counted in `guard`, the others go on."""
+    guard = guard or ItemGuard("waitlist")
+    lapsed = _lapse_holds(now, guard)
     waiting = db.session.scalars(
         select(WaitlistEntry)
         .where(WaitlistEntry.status == "waiting")
@@ -129,7 +134,7 @@ def offer_freed_slots(*, now: datetime) -> tuple[int, int]:
     ).all()
     offered = 0
     for entry in waiting:
-        with unit_of_work():  # each offer on its own: the lock is released for the next resource
+        with guard.item(entry.id, commit=True):  # each offer committed on its own: the lock is released
             if entry.start_at <= now:
                 entry.status = "lapsed"
                 continue

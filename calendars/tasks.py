@@ -6,25 +6,29 @@ from sqlalchemy import Select, select
 
 from app import clock
 from app.extensions import db
-from app.transactions import unit_of_work
+from app.transactions import ItemGuard
 from calendars.imports import refresh_import
 from calendars.models import FeedImport
 
 
 def import_feeds() -> str:
     """Refresh every imported feed; each is committed on its own so one bad feed cannot undo the others."""
-    return _refresh(select(FeedImport.id).order_by(FeedImport.id))
+    return _refresh("import-feeds", select(FeedImport.id).order_by(FeedImport.id))
 
 
 def import_pending() -> str:
     """Refresh the imports just added or whose refresh was asked for on the page or the API."""
-    return _refresh(select(FeedImport.id).where(FeedImport.last_status.in_(("new", "pending"))).order_by(FeedImport.id))
+    return _refresh(
+        "import-pending",
+        select(FeedImport.id).where(FeedImport.last_status.in_(("new", "pending"))).order_by(FeedImport.id),
+    )
 
 
-def _refresh(query: Select[int]) -> str:
+def _refresh(job: str, query: Select[int]) -> str:
     ok = failed = 0
+    guard = ItemGuard(job)
     for import_id in db.session.scalars(query).all():
-        with unit_of_work():
+        with guard.item(import_id, commit=True):
             feed = db.session.get(FeedImport, import_id)
             if feed is None:
                 continue
@@ -32,4 +36,4 @@ def _refresh(query: Select[int]) -> str:
                 ok += 1
             else:
                 failed += 1
-    return f"{ok} imported, {failed} failed"
+    return f"{ok} imported, {failed + guard.count} failed"

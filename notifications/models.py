@@ -34,6 +34,9 @@ class OutboxMessage(db.Model):
     # A mail that cannot be built is set aside with its error, never retried and never blocking the others.
     set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # The `send-mail` run sending it now (a token of its own) and until when; an expired claim is free again.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class JobRun(db.Model):

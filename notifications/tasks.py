@@ -8,6 +8,7 @@ from sqlalchemy import delete, or_
 
 from app import clock
 from app.extensions import db
+from app.transactions import ItemGuard
 from calendars.models import CalendarFeed
 from notifications.models import JobRun, OutboxMessage
 from notifications.services import send_due
@@ -16,7 +17,7 @@ from notifications.services import send_due
 def send_mail() -> str:
     sent, failed, set_aside = send_due(now=clock.now())
     summary = f"{sent} sent, {failed} failed (will retry)"
-    return f"{summary}, {set_aside} set aside (cannot be built)" if set_aside else summary
+    return f"{summary}, {set_aside} set aside (cannot be built or refused)" if set_aside else summary
 
 
 def purge() -> str:
@@ -30,7 +31,17 @@ def purge() -> str:
 
     now = clock.now()
     old = now - timedelta(days=90)
-    mail = deleted(delete(OutboxMessage).where(or_(OutboxMessage.sent_at < old, OutboxMessage.set_aside_at < old)))
-    runs = deleted(delete(JobRun).where(JobRun.slot < now - timedelta(days=30)))
-    feeds = deleted(delete(CalendarFeed).where(CalendarFeed.revoked_at < now - timedelta(days=90)))
-    return f"purged {mail} sent mail(s), {runs} job run(s), {feeds} revoked feed(s)"
+    counts = {"mail": 0, "runs": 0, "feeds": 0}
+    guard = ItemGuard("purge")  # each kind on its own: one that fails leaves the others purged
+    with guard.item("mail"):
+        counts["mail"] = deleted(
+            delete(OutboxMessage).where(or_(OutboxMessage.sent_at < old, OutboxMessage.set_aside_at < old))
+        )
+    with guard.item("job-runs"):
+        counts["runs"] = deleted(delete(JobRun).where(JobRun.slot < now - timedelta(days=30)))
+    with guard.item("feeds"):
+        counts["feeds"] = deleted(delete(CalendarFeed).where(CalendarFeed.revoked_at < now - timedelta(days=90)))
+    return (
+        f"purged {counts['mail']} sent mail(s), {counts['runs']} job run(s), {counts['feeds']} revoked feed(s)"
+        + guard.suffix()
+    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
@@ -18,6 +19,7 @@ from bookings import services as bookings
 from bookings.waitlist import join_waitlist
 from calendars import services as calendars
 from events.services import Item, create_event
+from notifications.models import OutboxMessage
 from tests.browser.conftest import overflow_x, sign_in
 
 # The live server answers from its own thread and connections: the data must be committed.
@@ -82,6 +84,8 @@ PAGES = [
     Audited("/admin/users", "admin.uvt"),
     Audited("/admin/users/new", "admin.uvt"),
     Audited("/admin/users/{member-upt-user}", "admin.uvt"),
+    Audited("/admin/mail", "admin.uvt"),  # a parked mail with its error and a retry
+    Audited("/admin/mail?state=queued", "admin.uvt"),
 ]
 
 LANGUAGES = {"ro": "ro-RO", "en": "en-US"}
@@ -147,6 +151,8 @@ def scene(demo):
             Item(demo.ids["usvt-dorm-quad"], date(2026, 11, 11), date(2026, 11, 13), units=2),
         ],
     )
+    parked = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+    parked.set_aside_at, parked.last_error = clock.now(), "refused: (550, b'5.1.1 no such user')"
     db.session.commit()
     demo.ids["tennis-booking"] = tennis.id
     demo.ids["symposium"] = symposium.id

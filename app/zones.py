@@ -39,14 +39,17 @@ def to_utc(value: datetime, tz_name: str) -> datetime:
     Ambiguous wall-clock times (the repeated hour in October) take the first
     occurrence; times that do not exist in that zone are refused.
     """
-    if value.tzinfo is not None:
-        result = value.astimezone(UTC)
-    else:
-        tz = zone(tz_name)
-        local = value.replace(tzinfo=tz, fold=0)
-        result = local.astimezone(UTC)
-        if result.astimezone(tz).replace(tzinfo=None) != value:
-            raise NonexistentLocalTime(f"{value.isoformat()} does not exist in {tz_name}")
+    try:
+        if value.tzinfo is not None:
+            result = value.astimezone(UTC)
+        else:
+            tz = zone(tz_name)
+            local = value.replace(tzinfo=tz, fold=0)
+            result = local.astimezone(UTC)
+            if result.astimezone(tz).replace(tzinfo=None) != value:
+                raise NonexistentLocalTime(f"{value.isoformat()} does not exist in {tz_name}")
+    except OverflowError as exc:  # year 1 or 9999 shifted by a zone's offset
+        raise ValueError("must be between 2000 and 2100") from exc
     if not EARLIEST <= result < LATEST:
         raise ValueError("must be between 2000 and 2100")
     return result

@@ -228,3 +228,18 @@ def test_a_legacy_title_with_a_line_break_still_makes_a_mail(app, monkeypatch):
     parsed = BytesParser(policy=policy.default).parsebytes(mails.build_email(row, "atu@example.org").as_bytes())
     assert parsed["Bcc"] is None
     assert parsed["Subject"] == "Booking confirmed: a Bcc: victim@example.org x"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/manage/resources?q=a%00b",
+        "/resources?q=a%00",
+        "/resources?institution=U%00",
+        "/search?q=a%00&date=2026-11-10&start=10:00&end=11:00",
+        "/timeline?institution=U%00",
+        "/statements?month=a%00",
+    ],
+)
+def test_pages_with_a_nul_in_the_address_answer(client, signed_in, lab, url):
+    assert client.get(url, headers=ENGLISH).status_code < 500  # the manager's search was a 500 on PostgreSQL

@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from accounts.models import AFFILIATION_LABELS, ROLE_LABELS
+from app.forms import Form
 from resources.forms import INSTITUTION_CODES, choices
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField(_l("Keep me signed in"))
@@ -16,7 +16,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     submit = SubmitField(_l("Sign out"))
 
 
@@ -27,7 +27,7 @@ LOCALE_CHOICES = [
 ]
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(Form):
     """GET filters of the users list; no CSRF for a read."""
 
     class Meta:
@@ -49,7 +49,7 @@ class UserFilterForm(FlaskForm):
     )
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     institution = SelectField(_l("University"), choices=choices((c, c) for c in INSTITUTION_CODES))
     role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))

@@ -42,7 +42,7 @@ class UserQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     q: text(200) | None = None  # type: ignore[valid-type]
-    institution: Annotated[str, Field(max_length=10)] | None = None
+    institution: text(10) | None = None  # type: ignore[valid-type]
     role: RoleName | None = None
     active: bool | None = None
     page: Annotated[int, Field(ge=1, le=100_000)] = 1

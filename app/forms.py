@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import wtforms
 from flask import flash
+from flask_wtf import FlaskForm
 from wtforms import FieldList
 
 from app.errors import InvalidInput, error_text
 from app.transactions import set_rollback
+from app.validation import InputPolicyMeta
 
 
 def _named_field(form: Any, name: str) -> Any:
@@ -58,3 +61,17 @@ def flash_error(error: Exception) -> None:
     """A refused action on a page that answers with a redirect: say why, and keep nothing of it."""
     set_rollback()
     flash(error_text(error), "error")
+
+
+class Form(FlaskForm):
+    """The base of every page form: its text fields follow the text policy (app.validation)."""
+
+    class Meta(InputPolicyMeta):
+        pass
+
+
+class Subform(wtforms.Form):
+    """The base of a form repeated inside another (FormField, FieldList)."""
+
+    class Meta(InputPolicyMeta):
+        pass

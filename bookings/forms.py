@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -12,6 +11,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.forms import Form
+
 REPEAT_CHOICES = [
     SelectChoice("", _l("Does not repeat")),
     SelectChoice("DAILY", _l("Every day")),
@@ -20,7 +21,7 @@ REPEAT_CHOICES = [
 ]
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     title = StringField(_l("Purpose"), validators=[DataRequired(), Length(max=200)])
     date = DateField(_l("Date"), validators=[Optional()])
     start_time = TimeField(_l("From"), validators=[Optional()])
@@ -49,19 +50,19 @@ class BookingForm(FlaskForm):
         return ok
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     occurrence_id = HiddenField()
     following = HiddenField()
     submit = SubmitField(_l("Cancel"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=1000)])
     approve = SubmitField(_l("Approve"))
     reject = SubmitField(_l("Reject"))
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(Form):
     """A new time for one booking or one occurrence of a series, in the resource's local time."""
 
     occurrence_id = HiddenField()

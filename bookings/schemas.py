@@ -259,7 +259,7 @@ class OccurrenceQuery(BaseModel):
 class IdempotencyHeader(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(None, alias="Idempotency-Key")
+    idempotency_key: text(200, 1) | None = Field(None, alias="Idempotency-Key")
 
 
 class StatementRow(Out):

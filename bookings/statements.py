@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy.orm import aliased, selectinload
 from accounts.models import Institution, Role, User
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
+from app.validation import one_line
 from app.zones import to_local, to_utc
 from bookings.models import Booking, Occurrence, Status
 from config import DEFAULT_TIMEZONE
@@ -35,8 +37,13 @@ class StatementRow:
     currency: str
 
 
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+
+
 def month_bounds(month: str) -> tuple[datetime, datetime]:
     try:
+        if not _MONTH.fullmatch(month):  # ASCII digits only: int() would take "٢٠٢٦" too
+            raise ValueError(month)
         year, number = (int(part) for part in month.split("-"))
         start = datetime(year, number, 1)
         end = datetime(year + (number == 12), number % 12 + 1, 1)
@@ -109,6 +116,15 @@ def statement(actor: User, month: str) -> list[StatementRow]:
     ]
 
 
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet shows as text (OWASP, CSV injection): one line, and a leading = + - @
+    (or tab/CR) quoted with an apostrophe so it is never read as a formula. Numbers are left alone."""
+    if not isinstance(value, str):
+        return value
+    cell = one_line(value)
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def statement_csv(rows: list[StatementRow], month: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -116,7 +132,6 @@ def statement_csv(rows: list[StatementRow], month: str) -> str:
         ["month", "user_institution", "owner_institution", "bookings", "hours", "nights", "amount", "currency"]
     )
     for r in rows:
-        writer.writerow(
-            [month, r.user_institution, r.owner_institution, r.bookings, r.hours, r.nights, r.amount, r.currency]
-        )
+        cells = [month, r.user_institution, r.owner_institution, r.bookings, r.hours, r.nights, r.amount, r.currency]
+        writer.writerow([csv_cell(cell) for cell in cells])
     return out.getvalue()

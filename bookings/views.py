@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.errors import Conflict, InvalidInput, PermissionDenied
+from app.filenames import content_disposition
 from app.forms import apply_errors, flash_error
 from app.transactions import set_rollback
 from app.urls import base_url
@@ -201,7 +202,7 @@ def statement_download(month: str):
     return Response(
         body,
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="atu-statement-{month[:7]}.csv"'},
+        headers={"Content-Disposition": content_disposition("attachment", f"atu-statement-{month[:7]}.csv")},
     )
 
 

@@ -1,11 +1,9 @@
 """Forms of the joint event pages: the builder's item rows, the details, moving and adding items."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -17,8 +15,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.forms import Form, Subform
 
-class EventItemForm(Form):
+
+class EventItemForm(Subform):
     """One row of an event: a room or equipment session (date and times) or guest beds (date and nights)."""
 
     resource_id = SelectField(_l("Resource"), choices=[], validate_choice=False, validators=[Optional()])
@@ -39,7 +39,7 @@ VISIBILITY_CHOICES = [
 ]
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     title = StringField(_l("Event title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     visibility = SelectField(_l("Who sees the programme"), choices=VISIBILITY_CHOICES, default="alliance")
@@ -50,7 +50,7 @@ class EventForm(FlaskForm):
     book = SubmitField(_l("Book everything"))
 
 
-class EventDetailsForm(FlaskForm):
+class EventDetailsForm(Form):
     title = StringField(_l("Event title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     visibility = SelectField(_l("Who sees the programme"), choices=VISIBILITY_CHOICES)
@@ -61,12 +61,12 @@ class EventDetailsForm(FlaskForm):
 SHIFT_CHOICES = [SelectChoice(str(d), f"{d:+d}") for d in range(-14, 15) if d]
 
 
-class EventShiftForm(FlaskForm):
+class EventShiftForm(Form):
     days = SelectField(_l("Move every item by (days)"), choices=SHIFT_CHOICES, default="1")
     move = SubmitField(_l("Move the event"))
 
 
-class EventItemsForm(FlaskForm):
+class EventItemsForm(Form):
     """New items for an existing event."""
 
     items = FieldList(FormField(EventItemForm), min_entries=2, max_entries=40)

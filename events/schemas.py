@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from app.apidoc import CodeOf, IsoDate, Items, LocalDateTime, Out, Problem
-from app.validation import Id, StrictInput, When, text
+from app.validation import Id, StrictInput, When, paragraphs, text
 from app.zones import isoformat_local
 from bookings.models import Booking
 from bookings.schemas import BookingOut, ClashOut, OccurrenceOut, StatusName, Suggestions
@@ -41,12 +41,12 @@ class EventItemIn(StrictInput):
     title: text(200) | None = None  # type: ignore[valid-type]
 
 
-Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Email = Annotated[text(254, 3), Field(pattern=r"^[^@\s]+@[^@\s]+$")]  # type: ignore[valid-type]
 
 
 class EventCreate(StrictInput):
     title: text(200, 1)  # type: ignore[valid-type]
-    description: text(5000) = ""  # type: ignore[valid-type]
+    description: paragraphs(5000) = ""  # type: ignore[valid-type]
     visibility: Literal["public", "alliance"] = "alliance"
     organisers: Annotated[list[Email], Field(max_length=20)] = []
     dry_run: bool = False
@@ -55,7 +55,7 @@ class EventCreate(StrictInput):
 
 class EventPatch(StrictInput):
     title: text(200, 1) | None = None  # type: ignore[valid-type]
-    description: text(5000) | None = None  # type: ignore[valid-type]
+    description: paragraphs(5000) | None = None  # type: ignore[valid-type]
     visibility: Literal["public", "alliance"] | None = None
     organisers: Annotated[list[Email], Field(max_length=20)] | None = None
     add: Annotated[list[EventItemIn], Field(max_length=100)] = []

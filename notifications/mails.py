@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 
 from accounts.models import User
 from app.extensions import db
+from app.validation import one_line
 from app.zones import to_local
 from bookings.models import Booking
 from calendars.services import booking_snapshot, snapshot_ics, snapshot_method
@@ -148,8 +149,8 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     mail = compose(message)
     email = EmailMessage()
     email["From"] = sender
-    email["To"] = message.to_email
-    email["Subject"] = mail.subject
+    email["To"] = one_line(message.to_email)
+    email["Subject"] = one_line(mail.subject)  # a title stored before the text policy may hold a line break
     email["Content-Language"] = message.locale
     email.set_content(mail.body)
     if mail.ics:

@@ -2,7 +2,6 @@ import re
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +19,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.forms import Form
 from resources.features import FEATURES, feature_label
 from resources.hours import WEEKDAYS
 from resources.models import APPROVAL_LABELS, KIND_LABELS, VISIBILITY_LABELS
@@ -28,7 +28,7 @@ from resources.schemas import ResourceFields, resource_defaults
 INSTITUTION_CODES = ("UVT", "UPT", "UMFT", "USVT")
 
 
-class CatalogueFilterForm(FlaskForm):
+class CatalogueFilterForm(Form):
     """GET filters shared by the catalogue and the search page; no CSRF for a read."""
 
     class Meta:
@@ -84,7 +84,7 @@ class CatalogueFilterForm(FlaskForm):
         return ok
 
 
-class TimelineForm(FlaskForm):
+class TimelineForm(Form):
     """GET filters of the day timeline."""
 
     class Meta:
@@ -208,7 +208,7 @@ def _amount(label, *, places: int, low, high, step: str | None = None):
 TARIFF = rule("tariffs")["additionalProperties"]
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(Form):
     """Every setting of a resource; `values()` turns it into the dict the service (and the API) take.
 
     A field named like a setting of `ResourceFields` is that setting: its limits and default come from
@@ -385,7 +385,7 @@ class ResourceForm(FlaskForm):
         return getattr(self, head, None) if head in self._fields else None
 
 
-class BlockForm(FlaskForm):
+class BlockForm(Form):
     """A maintenance block, entered in the resource's local time."""
 
     start_date = DateField(_l("From (date)"), validators=[DataRequired()])

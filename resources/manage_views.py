@@ -22,7 +22,7 @@ from app.forms import apply_errors
 from app.i18n import current_language
 from app.pagination import page_number
 from app.transactions import set_rollback
-from app.validation import errors_from_pydantic
+from app.validation import errors_from_pydantic, one_line
 from availability.busy import bookings_during
 from availability.intervals import overlaps
 from bookings import schedule
@@ -100,7 +100,7 @@ def _save(form: ResourceForm, resource: Resource | None):
 @login_required
 def resources():
     _require_manager_role()
-    q = request.args.get("q", "")[:200]
+    q = one_line(request.args.get("q", ""))[:200]  # a search box: separators and NUL read as spaces
     page = page_number(request.args.get("page"))
     result = schedule.search_resources(current_user, q=q or None, managed=True, page=page, per_page=PER_PAGE)
     return render_template("manage/resources.html", result=result, q=q)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date as Date
-from datetime import datetime
 from datetime import time as Time
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -11,7 +9,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.apidoc import CodeOf, Instant, IsoDate, Items, LocalDateTime, Out, Page
-from app.validation import LongText, Minutes, Name, ShortText, StrictInput, When, text
+from app.validation import Day, LongText, Minutes, Moment, Name, ShortText, StrictInput, When, text
 from app.zones import isoformat_local
 from config import DEFAULT_TIMEZONE
 from resources.models import Block, Resource
@@ -87,12 +85,12 @@ class ResourceQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     kind: KindName | None = None
-    institution: Annotated[str, Field(max_length=10)] | None = None
+    institution: text(10) | None = None  # type: ignore[valid-type]
     q: ShortText | None = None  # type: ignore[valid-type]
     min_capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    feature: Annotated[str, Field(max_length=40)] | None = None
-    free_from: datetime | None = None
-    free_to: datetime | None = None
+    feature: text(40) | None = None  # type: ignore[valid-type]
+    free_from: Moment | None = None
+    free_to: Moment | None = None
     managed: bool = False
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=100)] = 20
@@ -107,11 +105,11 @@ class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     kind: KindName | None = None
-    feature: Annotated[str, Field(max_length=40)] | None = None
+    feature: text(40) | None = None  # type: ignore[valid-type]
     q: ShortText | None = None  # type: ignore[valid-type]
     min_capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
     institution: Annotated[list[InstitutionCode], Field(max_length=4)] = []
-    date: Date | None = None
+    date: Day | None = None
     start: Time | None = None
     end: Time | None = None
     nights: Annotated[int, Field(ge=1, le=60)] | None = None
@@ -120,7 +118,7 @@ class SearchQuery(BaseModel):
 class TimelineQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    date: Date | None = None
+    date: Day | None = None
     institution: InstitutionCode | None = None
     kind: KindName | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 40
@@ -129,18 +127,18 @@ class TimelineQuery(BaseModel):
 class CalendarQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    week: Date | None = None
+    week: Day | None = None
 
 
 class SiteQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    institution: Annotated[str, Field(max_length=10)] | None = None
+    institution: text(10) | None = None  # type: ignore[valid-type]
 
 
 class BlockCreate(StrictInput):
-    start: datetime
-    end: datetime
+    start: Moment
+    end: Moment
     reason: ShortText = ""  # type: ignore[valid-type]
 
 

@@ -18,7 +18,8 @@ from app.i18n import current_language
 from app.pagination import page_number
 from app.transactions import set_rollback
 from app.urls import base_url
-from app.zones import to_local, to_utc
+from app.validation import SINGLE_LINE_MESSAGE, is_single_line
+from app.zones import EARLIEST, LATEST, to_local, to_utc
 from bookings import schedule
 from bookings import services as bookings
 from bookings.forms import BookingForm
@@ -188,6 +189,8 @@ def booking_prefill(resource, args) -> dict:
 def detail_context(resource, week: date | None = None, day: date | None = None) -> dict:
     """Everything the resource page shows besides the booking form."""
     now = clock.now()
+    # A refused far-off date (year 1 in the form) shows this week, not a calendar nobody can book.
+    week, day = (d if d and EARLIEST.year <= d.year < LATEST.year else None for d in (week, day))
     manages = services.can_manage(_viewer(), resource.institution_id)
     calendar = schedule.week_view(_viewer(), resource.id, week or day, now=now)
     days = [d.day for d in calendar.days]
@@ -250,9 +253,10 @@ def grant_authorization_page(resource_id: int):
             if expires
             else None
         )
-        services.grant_authorization(
-            current_user, resource_id, email=request.form.get("email", "")[:254], expires_at=expires_at
-        )
+        email = request.form.get("email", "")[:254]
+        if not is_single_line(email):  # the text policy (a NUL was a 500 on PostgreSQL)
+            raise InvalidInput({"email": SINGLE_LINE_MESSAGE})
+        services.grant_authorization(current_user, resource_id, email=email, expires_at=expires_at)
         flash(_("Authorised."), "success")
     except InvalidInput as exc:
         set_rollback()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
+from app.forms import Form
 
-class RetryForm(FlaskForm):
+
+class RetryForm(Form):
     submit = SubmitField(_l("Retry"))

@@ -47,15 +47,17 @@ def _store() -> Storage | None:
     return _STORES[uri]
 
 
+def _limiter(store: Storage) -> MovingWindowRateLimiter:
+    return MovingWindowRateLimiter(store)  # type: ignore[arg-type]
+
+
 def check(email: str) -> None:
     """Refuse (429) when the address or the account has spent its budget of failures."""
     if not _enabled():
         return
-    limit = _limit()
-    store = _store()
-    keys = _keys(email)
+    limit, store, keys = _limit(), _store(), _keys(email)
     if store is not None:
-        limiter = MovingWindowRateLimiter(store)  # type: ignore[arg-type]
+        limiter = _limiter(store)
         if not all(limiter.test(limit, "sign-in", key) for key in keys):
             raise TooManyRequests()
         return
@@ -75,11 +77,9 @@ def record_failure(email: str) -> None:
     """Spend one attempt of the address's and the account's budget, committed at once."""
     if not _enabled():
         return
-    limit = _limit()
-    store = _store()
-    keys = _keys(email)
+    limit, store, keys = _limit(), _store(), _keys(email)
     if store is not None:
-        limiter = MovingWindowRateLimiter(store)  # type: ignore[arg-type]
+        limiter = _limiter(store)
         for key in keys:
             limiter.hit(limit, "sign-in", key)
         return

@@ -19,7 +19,7 @@ from app import clock
 from app.errors import InvalidInput
 from app.extensions import db
 from app.pagination import Page
-from app.zones import to_local, to_utc
+from app.zones import EARLIEST, LATEST, to_local, to_utc
 from availability import rules
 from availability.busy import read_busy
 from availability.intervals import Span, overlaps, saturated
@@ -280,7 +280,7 @@ def _drawn_hours(resource: Resource, days: Sequence[Day], default: tuple[int, in
 
 def check_year(day: date | None, name: str) -> None:
     """Days the pages and the API accept: 2000 to 2099 (the bookable years); raises InvalidInput."""
-    if day is not None and not 2000 <= day.year < 2100:
+    if day is not None and not EARLIEST.year <= day.year < LATEST.year:
         raise InvalidInput({name: _l("must be between 2000 and 2099")})
 
 

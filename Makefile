@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format translations messages clean bench
+.PHONY: run test lint format translations messages clean bench fuzz
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package
 
 test: $(VENV)/.installed-dev translations tests/js/node_modules/.package-lock.json
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
+
+# Schemathesis against the OpenAPI document, deeper than the run inside `make test` (12 per operation).
+fuzz: $(VENV)/.installed-dev translations
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/pytest -q tests/test_fuzz_api.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

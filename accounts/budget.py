@@ -1,26 +1,39 @@
-"""The sign-in budget: failed sign-ins counted per client address and per account.
+"""Budgets: failed sign-ins per client address and per account, and new bookings per user.
+
+The sign-in budget:
 
 One budget for the sign-in page and `POST /api/v1/auth/tokens`, shared by every process and host:
 kept in the database (`sign_in_failures`) by default, or in the store `RATELIMIT_STORAGE_URI` names
 when it is not `memory://` (e.g. Redis), through the `limits` package Flask-Limiter uses. Both keys
 have `LOGIN_RATE_LIMIT` (e.g. "10 per minute"); once either is spent, sign-in is refused with 429
-before the password is checked. `RATELIMIT_ENABLED = False` (the tests' default) turns it off.
+before the password is checked.
+
+The booking budget: `BOOKING_RATE_LIMIT` (e.g. "60 per hour") new bookings per user in fixed windows,
+counted by one upsert on `usage_counters` inside the transaction that books. A refused or rolled-back
+booking spends nothing (which a store outside the transaction could not promise), and concurrent
+requests of one user queue on the counter's row, so the limit is exact across processes and hosts.
+Each item of a joint event is a booking and spends one. Administrators are not limited.
+
+`RATELIMIT_ENABLED = False` (the tests' and the bench's default) turns both off.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import TooManyRequests
 
-from accounts.models import SignInFailure
+from accounts.models import Role, SignInFailure, UsageCounter, User
 from app.database import utcnow
+from app.errors import RateLimited
 from app.extensions import db
 
 _STORES: dict[str, Storage] = {}
@@ -43,7 +56,7 @@ def _store() -> Storage | None:
     if uri.startswith("memory://"):
         return None  # per process only: the database holds the budget instead
     if uri not in _STORES:
-        _STORES[uri] = storage_from_string(uri)
+        _STORES[uri] = storage_from_string(uri)  # type: ignore[assignment]  # a synchronous URI gives a sync store
     return _STORES[uri]
 
 
@@ -87,3 +100,49 @@ def record_failure(email: str) -> None:
     with db.engine.begin() as connection:
         connection.execute(insert(SignInFailure), [{"key": key, "at": now} for key in keys])
         connection.execute(delete(SignInFailure).where(SignInFailure.at <= now - timedelta(seconds=limit.get_expiry())))
+
+
+def spend(key: str, limit: RateLimitItem, now: datetime, amount: int = 1) -> int | None:
+    """Add `amount` to `key`'s count in the fixed window holding `now`, in the caller's transaction.
+
+    Returns the seconds until the window ends when that takes the count past the limit (the caller
+    refuses, and its rollback takes the amount back), else None."""
+    period = limit.get_expiry()
+    moment = int(now.timestamp())
+    window = moment - moment % period
+    upsert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(UsageCounter)
+    statement = (
+        upsert.values(key=key, window_start=window, count=amount)
+        .on_conflict_do_update(
+            index_elements=[UsageCounter.key, UsageCounter.window_start],
+            set_={"count": UsageCounter.count + upsert.excluded.count},
+        )
+        .returning(UsageCounter.count)
+    )
+    count = db.session.execute(statement).scalar_one()
+    return window + period - moment if count > limit.amount else None
+
+
+def spend_booking(user: User, now: datetime) -> None:
+    """Count one new booking of `user`; refuse (429) the one past `BOOKING_RATE_LIMIT`."""
+    if not _enabled() or user.role == Role.ADMIN:
+        return
+    limit = parse(current_app.config["BOOKING_RATE_LIMIT"])
+    wait = spend(f"bookings:user:{user.id}", limit, now)
+    if wait is not None:
+        raise RateLimited(
+            _l(
+                "You can make at most %(amount)d new bookings in %(minutes)d minutes. Try again in %(wait)d min.",
+                amount=limit.amount,
+                minutes=max(1, limit.get_expiry() // 60),
+                wait=-(-wait // 60),
+            ),
+            retry_after=wait,
+        )
+
+
+def purge_counters(now: datetime) -> int:
+    """Delete the counts of windows that ended more than a day ago (no limit looks back that far)."""
+    cutoff = int(now.timestamp()) - 86_400 - parse(current_app.config["BOOKING_RATE_LIMIT"]).get_expiry()
+    result = db.session.execute(delete(UsageCounter).where(UsageCounter.window_start < cutoff))
+    return result.rowcount  # type: ignore[attr-defined]  # a CursorResult for DELETE

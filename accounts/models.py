@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
@@ -132,3 +132,17 @@ class SignInFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UsageCounter(db.Model):
+    """How many times a key (e.g. "bookings:user:42") has spent a budget in one fixed window.
+
+    Incremented by one upsert inside the transaction that does the counted thing, so the count holds
+    exactly what was kept (a refused or rolled-back booking spends nothing) and concurrent writers of the
+    same key queue on its row; the purge job deletes windows long past."""
+
+    __tablename__ = "usage_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Unix seconds
+    count: Mapped[int] = mapped_column(Integer, default=0)

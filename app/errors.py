@@ -59,6 +59,17 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class RateLimited(DomainError):
+    """A budget is spent: 429 with Retry-After (seconds until the budget has room again)."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: Message, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+
 class InvalidInput(DomainError):
     """Bad field values; `errors` lists each as {"field", "pointer", "detail"}."""
 
@@ -155,8 +166,11 @@ def register_error_handlers(app: Flask) -> None:
             body, status, headers = problem_response(error.status, error.title, error.detail, **extra)
             if isinstance(error, Unauthenticated):
                 headers["WWW-Authenticate"] = 'Bearer realm="atu-facilities"'
+            if isinstance(error, RateLimited):
+                headers["Retry-After"] = str(error.retry_after)
             return body, status, headers
-        return html_error(error.status, error_page_detail(error))
+        body, status = html_error(error.status, error_page_detail(error))
+        return body, status, ({"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {})
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

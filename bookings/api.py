@@ -62,7 +62,7 @@ def _instant(name: str, value: date | datetime | None, tz: str) -> datetime | No
     status=201,
     body=BookingCreate,
     headers=IdempotencyHeader,
-    errors=(403, 404),
+    errors=(403, 404, 429),
     problems={409: BookingConflictProblem},
     auth=True,
 )

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction, selectinload
 
+from accounts import budget
 from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -204,6 +205,7 @@ def create_booking(
             clashes, resource, suggest(requester, resource, plan.spans[0], now=now) if len(plan.spans) == 1 else None
         )
 
+    budget.spend_booking(requester, now)
     klass = requester_class(requester, resource)
     booking = Booking(
         resource=resource,

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import clock
-from app.errors import Conflict, InvalidInput, PermissionDenied
+from app.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
 from app.filenames import content_disposition
 from app.forms import apply_errors, flash_error
 from app.transactions import set_rollback
@@ -61,7 +61,7 @@ def book(resource_id: int):
     resource = catalogue.get_resource(current_user, resource_id)
     is_dorm = resource.kind == Kind.DORM
     form = BookingForm()
-    conflict, refused = None, False
+    conflict, status = None, 422
     if form.validate_for(is_dorm):
         recurrence = None
         if form.repeat.data and (form.count.data or 1) > 1:
@@ -79,10 +79,13 @@ def book(resource_id: int):
                 **_booking_values(form, is_dorm),
             )
         except services.BookingConflict as exc:
-            conflict = exc
+            conflict, status = exc, 409
         except PermissionDenied as exc:
             apply_errors(form, exc, fallback=form.title)
-            refused = True
+            status = 403
+        except RateLimited as exc:
+            flash_error(exc)
+            status = 429
         except InvalidInput as exc:
             fields = {"start": form.date, "end": form.end_time, "recurrence": form.repeat}
             apply_errors(form, exc, fields=fields, fallback=form.title)
@@ -101,7 +104,7 @@ def book(resource_id: int):
     context = detail_context(resource, asked, asked)
     context.update(resource_booking_context(resource, form))
     context["conflict"] = conflict
-    return render_template("resources/detail.html", **context), 409 if conflict else 403 if refused else 422
+    return render_template("resources/detail.html", **context), status
 
 
 @bp.get("/bookings")

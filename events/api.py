@@ -45,7 +45,7 @@ def list_events():
     EventOut,
     status=201,
     body=EventCreate,
-    errors=(403, 404),
+    errors=(403, 404, 429),
     problems={409: EventConflictProblem},
     auth=True,
     also={200: EventPreview},
@@ -104,7 +104,7 @@ def get_event(event_id: int):
 
 
 @bp.patch("/events/<id:event_id>")
-@operation(EventChange, body=EventPatch, errors=(403, 404), problems={409: EventConflictProblem}, auth=True)
+@operation(EventChange, body=EventPatch, errors=(403, 404, 429), problems={409: EventConflictProblem}, auth=True)
 def change_event(event_id: int):
     """Change an event as one all-or-nothing step (dry_run previews)
 

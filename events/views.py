@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from accounts.models import Institution
 from app import clock
-from app.errors import Conflict, InvalidInput, PermissionDenied
+from app.errors import Conflict, InvalidInput, PermissionDenied, RateLimited
 from app.extensions import db
 from app.forms import apply_errors, flash_error
 from app.urls import base_url
@@ -229,9 +229,9 @@ def new():
             except InvalidInput as exc:
                 apply_errors(form, exc)
                 status = 422
-            except PermissionDenied as exc:
+            except (PermissionDenied, RateLimited) as exc:
                 flash_error(exc)
-                status = 403
+                status = exc.status
         else:
             status = 422
     return render_template(
@@ -307,9 +307,9 @@ def edit(event_id: int):
         except InvalidInput as exc:
             flash_error(exc)
             status = 422
-        except Conflict as exc:
+        except (Conflict, RateLimited) as exc:
             flash_error(exc)
-            status = 409
+            status = exc.status
         event = service.get_event(current_user, event_id)
     return render_template(
         "events/edit.html",

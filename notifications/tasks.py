@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_
 
+from accounts import budget
 from app import clock
 from app.extensions import db
 from app.transactions import ItemGuard
@@ -31,7 +32,7 @@ def purge() -> str:
 
     now = clock.now()
     old = now - timedelta(days=90)
-    counts = {"mail": 0, "runs": 0, "feeds": 0}
+    counts = {"mail": 0, "runs": 0, "feeds": 0, "counters": 0}
     guard = ItemGuard("purge")  # each kind on its own: one that fails leaves the others purged
     with guard.item("mail"):
         counts["mail"] = deleted(
@@ -41,7 +42,9 @@ def purge() -> str:
         counts["runs"] = deleted(delete(JobRun).where(JobRun.slot < now - timedelta(days=30)))
     with guard.item("feeds"):
         counts["feeds"] = deleted(delete(CalendarFeed).where(CalendarFeed.revoked_at < now - timedelta(days=90)))
+    with guard.item("usage-counters"):
+        counts["counters"] = budget.purge_counters(now)
     return (
-        f"purged {counts['mail']} sent mail(s), {counts['runs']} job run(s), {counts['feeds']} revoked feed(s)"
-        + guard.suffix()
+        f"purged {counts['mail']} sent mail(s), {counts['runs']} job run(s), {counts['feeds']} revoked feed(s), "
+        f"{counts['counters']} usage count(s)" + guard.suffix()
     )

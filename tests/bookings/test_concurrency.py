@@ -41,6 +41,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(database: str):
     """gunicorn serving the app on the test database, 4 worker processes with 4 threads each."""
+    yield from serve(database, "wsgi:app")
+
+
+@pytest.fixture(scope="module")
+def limited_server(database: str):
+    """The same, with the booking budget on (BOOKING_RATE_LIMIT of tests/bookings/limited_wsgi.py)."""
+    yield from serve(database, "tests.bookings.limited_wsgi:app")
+
+
+def serve(database: str, application: str):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database, "ATU_CONFIG": "testing", "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
@@ -56,7 +66,7 @@ def server(database: str):
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "wsgi:app",
+            application,
         ],
         cwd=ROOT,
         env=env,
@@ -269,3 +279,18 @@ def test_concurrent_moves_onto_one_day_have_one_winner_and_never_half_move(serve
     for a, b in combinations(spans, 2):
         if a.resource_id == b.resource_id:
             assert a.end_at <= b.start_at or b.end_at <= a.start_at
+
+
+def test_the_booking_budget_holds_across_processes(limited_server, make_user, make_resource):
+    """One user firing 16 bookings at once through 4 processes: exactly the budget's 5 are kept."""
+    user = make_user("UVT")
+    token = accounts.issue_token(user)[0]
+    db.session.commit()
+    lab = make_resource()
+    requests = []
+    for i in range(CLIENTS):
+        start, end = slot(i // 8, 8 + i % 8)
+        requests.append((token, {"resource_id": lab.id, "start": start, "end": end, "title": "budget"}))
+    statuses = fire(limited_server, requests)
+    assert sorted(statuses) == [201] * 5 + [429] * (CLIENTS - 5), statuses
+    assert len(active_spans([lab.id])) == 5

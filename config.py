@@ -65,6 +65,7 @@ class Config:
     MAIL_BATCH = int(os.environ.get("MAIL_BATCH", 50))  # rows a send-mail run claims at a time
     IMPORT_ALLOW_PRIVATE_HOSTS = env_flag("IMPORT_ALLOW_PRIVATE_HOSTS")
     IMPORT_TIMEOUT_SECONDS = float(os.environ.get("IMPORT_TIMEOUT_SECONDS", 10))
+    IMPORT_MEMORY_MB = int(os.environ.get("IMPORT_MEMORY_MB", 512))
     # The address feeds and links are built on (behind a proxy); defaults to the request's host.
     PUBLIC_URL = os.environ.get("PUBLIC_URL")
 

@@ -4,9 +4,10 @@ Adding an import or asking for a refresh only queues it (status "pending"); the
 `import-pending` job (every minute) and `import-feeds` (hourly) fetch outside the web request.
 A refresh fetches the feed (refusing loopback and private addresses unless
 IMPORT_ALLOW_PRIVATE_HOSTS is set; the connection goes to the address that was checked),
-within one wall-clock budget for fetch and parse and 5 MB, steps through recurrence rules
-lazily (refusing before anything past 10,000 occurrences is built), expands the coming year
-and replaces that import's blocks in one transaction. Any failure keeps the last good blocks
+within one wall-clock budget for fetch and parse and 5 MB, reads it in a child process that is
+killed when the budget runs out (calendars/expansion.py: rules stepped lazily, refused before
+anything past 10,000 occurrences is built, the coming year expanded, IMPORT_MEMORY_MB of address
+space), and replaces that import's blocks in one transaction. Any failure keeps the last good blocks
 and records the error on the import.
 """
 
@@ -21,12 +22,9 @@ import threading
 import time as clock_time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
-import icalendar
-import recurring_ical_events
-from dateutil.rrule import rrulestr
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -35,19 +33,13 @@ from accounts.models import User
 from app.database import utcnow
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.zones import NonexistentLocalTime, to_utc, zone
+from calendars.expansion import ImportFailed, read_isolated
 from calendars.models import FeedImport
 from resources.models import Block, Resource
 from resources.services import managed_resource
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_EVENTS = 10_000
 HORIZON = timedelta(days=366)
-IMPORTED_REASON = "Imported busy time"
-
-
-class ImportFailed(Exception):
-    pass
 
 
 # --- managing imports --------------------------------------------------------------------------
@@ -305,125 +297,6 @@ def _read_body(response: http.client.HTTPResponse, budget: _Budget) -> bytes:
     return b"".join(chunks)
 
 
-# --- turning a feed into busy spans ------------------------------------------------------------
-
-# Occurrences a rule may be stepped through (from its DTSTART, so earlier ones count too) before the
-# feed is refused: about a second of work, whatever the frequency.
-MAX_STEPS = 100_000
-
-
-def _naive(value: date | datetime) -> datetime:
-    if not isinstance(value, datetime):
-        return datetime.combine(value, time())
-    return value.replace(tzinfo=None)
-
-
-def _check_expansion(calendar: icalendar.Calendar, start: datetime, end: datetime, budget: _Budget | None) -> None:
-    """Step through every recurrence rule lazily before anything is expanded into a list, stopping
-    as soon as the window would hold more than MAX_EVENTS occurrences, a rule needs more than
-    MAX_STEPS steps, or the time budget runs out. Wall-clock times (±1 day) bound every zone."""
-    low, high = _naive(start) - timedelta(days=1), _naive(end) + timedelta(days=1)
-    in_window = steps = 0
-    for component in calendar.walk("VEVENT"):
-        begin = component.get("DTSTART")
-        if begin is None:
-            continue
-        dtstart = _naive(begin.dt)
-        rules = component.get("RRULE")
-        rules = rules if isinstance(rules, list) else [rules] if rules is not None else []
-        possible = [rule for rule in rules if not _never_occurs(rule)]
-        if len(possible) != len(rules):  # dateutil would search up to the year 9999 without yielding once
-            del component["RRULE"]
-            for rule in possible:
-                component.add("RRULE", rule)
-        for rule in possible:
-            text = rule.to_ical().decode()
-            try:
-                occurrences = rrulestr(text, dtstart=dtstart, ignoretz=True)
-            except (ValueError, TypeError) as exc:
-                raise ImportFailed(f"not a valid recurrence rule: {text[:100]}") from exc
-            for occurrence in occurrences:  # lazy: one occurrence at a time
-                steps += 1
-                if occurrence > high:
-                    break
-                if occurrence >= low:
-                    in_window += 1
-                    if in_window > MAX_EVENTS:
-                        raise ImportFailed(f"the feed would expand past {MAX_EVENTS:,} occurrences in the coming year")
-                if steps > MAX_STEPS:
-                    raise ImportFailed(f"the feed would expand past {MAX_STEPS:,} occurrences")
-                if budget is not None and steps % 1000 == 0:
-                    budget.check()
-        in_window += 1  # the event itself (or its RDATEs, counted roughly)
-        if in_window > MAX_EVENTS:
-            raise ImportFailed(f"the feed would expand past {MAX_EVENTS:,} occurrences in the coming year")
-
-
-_MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
-
-
-def _never_occurs(rule: icalendar.vRecur) -> bool:
-    """A BYMONTH/BYMONTHDAY pair no month has (30 February, 31 April): such a rule yields nothing."""
-    try:
-        months = [int(m) for m in rule.get("BYMONTH", [])] or list(_MONTH_DAYS)
-        days = [int(d) for d in rule.get("BYMONTHDAY", [])]
-    except (TypeError, ValueError):
-        return False
-    if not days:
-        return False
-    return not any(0 < abs(d) <= _MONTH_DAYS.get(m, 0) for m in months for d in days)
-
-
-def _instant(value: date | datetime, tz_name: str) -> datetime:
-    if not isinstance(value, datetime):  # an all-day event: the resource's local midnight
-        value = datetime.combine(value, time())
-    try:
-        return to_utc(value, tz_name)
-    except NonexistentLocalTime:
-        # RFC 5545 3.3.5: a time in a spring-forward gap is read with the UTC offset before the
-        # gap, so 03:30 on the day Bucharest skips 03:00-04:00 is 01:30Z (04:30 local).
-        return to_utc(value.replace(tzinfo=zone(tz_name), fold=0), tz_name)
-
-
-def busy_spans(
-    data: bytes, tz_name: str, start: datetime, end: datetime, *, budget: _Budget | None = None
-) -> list[tuple[datetime, datetime, str]]:
-    try:
-        calendar = icalendar.Calendar.from_ical(data)
-    except Exception as exc:  # the parsers raise many types for malformed input
-        raise ImportFailed(f"not a valid iCalendar feed: {str(exc)[:200]}") from exc
-    _check_expansion(calendar, start, end, budget)
-    try:
-        events = recurring_ical_events.of(calendar).between(start, end)
-    except Exception as exc:
-        raise ImportFailed(f"not a valid iCalendar feed: {str(exc)[:200]}") from exc
-    if budget is not None:
-        budget.check()
-    spans = []
-    for event in events:
-        if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-            continue
-        if str(event.get("STATUS", "")).upper() == "CANCELLED":
-            continue
-        begin = event.decoded("DTSTART", None)
-        if begin is None:
-            continue
-        finish = event.decoded("DTEND", None) if "DTEND" in event else None
-        if finish is None:
-            duration = event.decoded("DURATION", None) if "DURATION" in event else None
-            finish = begin + (duration or (timedelta(days=1) if not isinstance(begin, datetime) else timedelta()))
-        try:
-            span_start, span_end = _instant(begin, tz_name), _instant(finish, tz_name)
-        except ValueError:
-            continue
-        if span_end <= span_start:
-            continue
-        spans.append((span_start, span_end, IMPORTED_REASON))
-        if len(spans) > MAX_EVENTS:
-            raise ImportFailed(f"more than {MAX_EVENTS} busy periods in the coming year")
-    return spans
-
-
 def refresh_import(feed: FeedImport, *, now: datetime, fetcher: Callable[..., Fetched] = fetch) -> bool:
     """Fetch and replace this import's blocks; on failure keep them and record why. Returns success."""
     resource = db.session.get(Resource, feed.resource_id)
@@ -440,7 +313,14 @@ def refresh_import(feed: FeedImport, *, now: datetime, fetcher: Callable[..., Fe
             feed.last_status, feed.last_error, feed.last_success_at = "ok", "", feed.last_attempt_at
             db.session.flush()
             return True
-        spans = busy_spans(fetched.data, resource.timezone, now - timedelta(days=1), now + HORIZON, budget=budget)
+        spans = read_isolated(
+            fetched.data,
+            resource.timezone,
+            now - timedelta(days=1),
+            now + HORIZON,
+            seconds=budget.left(),
+            memory_mb=current_app.config["IMPORT_MEMORY_MB"],
+        )
     except ImportFailed as exc:
         feed.last_status = "error"
         feed.last_error = str(exc)[:1000]

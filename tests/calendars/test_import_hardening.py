@@ -137,6 +137,46 @@ def test_a_rule_that_never_occurs_is_not_searched_for(feeds, lab):
     assert time.monotonic() - started < 3 and feed.event_count == 1
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;INTERVAL=7;BYDAY=MO",  # from a Tuesday: every 7th day is a Tuesday
+        "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=1;BYDAY=MO;BYSETPOS=2",  # a set of at most one has no second
+        "FREQ=YEARLY;BYWEEKNO=53;BYMONTH=1;BYDAY=TH",  # week 53's Thursday is never in January
+    ],
+)
+def test_rules_that_make_dateutil_search_to_9999_are_stopped_by_the_budget(app, feeds, lab, rule):
+    """dateutil never hands control back while it looks for such a rule's next occurrence (about half a
+    second each): 200 of them took minutes in the web worker. The reader is a child process, killed
+    when the budget runs out; the import keeps its last good busy time."""
+    feed = make_import(lab, feeds.serve("/cal.ics", ONE))
+    assert refresh(feed)
+    good = imported(lab.id)
+    never = "UID:n{}\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261103T080000Z\r\nDURATION:PT1H\r\nRRULE:" + rule
+    feeds.serve("/cal.ics", ics(*(never.format(i) for i in range(200))))
+    started = time.monotonic()
+    assert not refresh(feed)
+    assert time.monotonic() - started < BUDGET + 1.5
+    assert "took longer than 1 s to read" in feed.last_error
+    assert imported(lab.id) == good and feed.event_count == 1
+
+
+def test_a_feed_needing_more_memory_than_allowed_is_refused(app, feeds, lab, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_TIMEOUT_SECONDS", 30)
+    feed = make_import(lab, feeds.serve("/cal.ics", ONE))
+    assert refresh(feed)
+    good = imported(lab.id)
+    # 4 MB of description, read by icalendar into several copies: more than the 60 MB the reader may map.
+    big = "UID:big\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261110T080000Z\r\nDTEND:20261110T090000Z\r\n"
+    feeds.serve("/cal.ics", ics(big + "DESCRIPTION:" + "x" * 4_000_000))
+    monkeypatch.setitem(app.config, "IMPORT_MEMORY_MB", 60)
+    assert not refresh(feed)
+    assert "needs more than 60 MB" in feed.last_error or "ran out of memory" in feed.last_error
+    assert imported(lab.id) == good
+    monkeypatch.setitem(app.config, "IMPORT_MEMORY_MB", 512)
+    assert refresh(feed) and feed.event_count == 1
+
+
 def test_ordinary_recurrences_still_expand(feeds, lab):
     daily = ics(
         "UID:d\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20200101T080000Z\r\nDTEND:20200101T090000Z\r\nRRULE:FREQ=DAILY"

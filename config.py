@@ -64,6 +64,8 @@ class Config:
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
     MAIL_BATCH = int(os.environ.get("MAIL_BATCH", 50))  # rows a send-mail run claims at a time
     IMPORT_ALLOW_PRIVATE_HOSTS = env_flag("IMPORT_ALLOW_PRIVATE_HOSTS")
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (app.factory.trust_proxies).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     IMPORT_TIMEOUT_SECONDS = float(os.environ.get("IMPORT_TIMEOUT_SECONDS", 10))
     IMPORT_MEMORY_MB = int(os.environ.get("IMPORT_MEMORY_MB", 512))
     # The address feeds and links are built on (behind a proxy); defaults to the request's host.

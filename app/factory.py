@@ -6,6 +6,7 @@ import os
 
 from flask import Flask
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import notifications.models  # noqa: F401  (the outbox table belongs to the schema)
@@ -51,7 +52,17 @@ def create_app(config: type | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     register_health(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind `TRUSTED_PROXIES` reverse proxies (nginx: 1), the client's address, scheme and host are the
+    ones they forwarded (X-Forwarded-For/-Proto/-Host), so the sign-in budget counts each client on its own
+    and links say https. With none (the default) those headers are ignored: anyone can send them."""
+    hops = int(app.config.get("TRUSTED_PROXIES", 0))
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def register_security_headers(app: Flask) -> None:

@@ -37,10 +37,14 @@ def page(app: Flask, email: str, password: str = "wrong-password", address: str 
     return client.post("/login", data=data, headers=ENGLISH, environ_base={"REMOTE_ADDR": address}).status_code
 
 
-def api(app: Flask, email: str, password: str = "wrong-password", address: str = "127.0.0.1") -> int:
+def api(
+    app: Flask, email: str, password: str = "wrong-password", address: str = "127.0.0.1", forwarded: str = ""
+) -> int:
     client = app.test_client()
     body = {"email": email, "password": password}
-    return client.post("/api/v1/auth/tokens", json=body, environ_base={"REMOTE_ADDR": address}).status_code
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    environ = {"REMOTE_ADDR": address}
+    return client.post("/api/v1/auth/tokens", json=body, headers=headers, environ_base=environ).status_code
 
 
 @pytest.fixture
@@ -97,6 +101,28 @@ def test_the_address_budget_holds_across_accounts(app, make_user):
     codes = [page(app, user.email, address="127.0.0.9") for user in users]
     assert codes == [422, 422, 422, 429]
     assert api(app, users[3].email, PASSWORD, address="127.0.0.9") == 429
+
+
+def test_invented_forwarded_addresses_buy_no_fresh_budget(app):
+    """With no trusted proxy (the default), X-Forwarded-For is anyone's to write: it is ignored."""
+    codes = [api(app, f"guess{n}@uvt.example.org", forwarded=f"198.51.100.{n}") for n in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+class TestBehindOneProxy:
+    @pytest.fixture
+    def app_config(self):
+        return {**LIMITED, "TRUSTED_PROXIES": 1}
+
+    def test_each_client_the_proxy_names_has_its_own_budget(self, app):
+        proxy = "10.0.0.5"
+        first = [api(app, f"a{n}@uvt.example.org", address=proxy, forwarded="198.51.100.7") for n in range(4)]
+        assert first == [401, 401, 401, 429]
+        other = api(app, "b@uvt.example.org", address=proxy, forwarded="203.0.113.9")
+        assert other == 401  # another client behind the same proxy still has its budget
+        # Only the hop the proxy added is believed: a client's own X-Forwarded-For entry is not.
+        spoofed = api(app, "c@uvt.example.org", address=proxy, forwarded="192.0.2.1, 198.51.100.7")
+        assert spoofed == 429
 
 
 def test_others_failures_do_not_block_a_right_password(app, make_user):

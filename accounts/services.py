@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from accounts.models import Affiliation, ApiToken, Institution, Role, User
 from app.database import escape_like, utcnow
@@ -140,7 +141,9 @@ def issue_token(user: User, *, name: str = "", now: datetime | None = None) -> t
 def resolve_token(secret: str, *, now: datetime | None = None) -> ApiToken | None:
     now = now or utcnow()
     # The lookup is by SHA-256 of a 256-bit secret: equality on the digest leaks nothing useful.
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(secret)).options(joinedload(ApiToken.user))
+    )
     if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import SessionTransaction, selectinload
 
 from app.extensions import db
 from availability.intervals import Span
@@ -35,6 +36,9 @@ def linked_ids(resource_ids: Iterable[int]) -> dict[int, list[int]]:
 
 
 def _lookback(resource_ids: Sequence[int]) -> timedelta:
+    locked = _locked()
+    if locked is not None and locked.longest.keys() >= set(resource_ids):
+        return timedelta(minutes=max((locked.longest[i] for i in resource_ids), default=0))
     longest = db.session.scalar(
         select(Resource.longest_booking_minutes)
         .where(Resource.id.in_(resource_ids))
@@ -93,7 +97,11 @@ def blocked_between(resource_ids: Sequence[int], start: datetime, end: datetime)
 def read_busy(resource_ids: Iterable[int], start: datetime, end: datetime) -> BusyTime:
     """Everything holding these resources or the ones linked to them in [start, end)."""
     ids = sorted(set(resource_ids))
-    links = linked_ids(ids) if ids else {}
+    locked = _locked()
+    if locked is not None and locked.wanted >= set(ids):
+        links = {i: locked.links[i] for i in ids if i in locked.links}  # read under the lock just now
+    else:
+        links = linked_ids(ids) if ids else {}
     involved = sorted(set(ids) | {t for targets in links.values() for t in targets})
     return BusyTime(start, end, links, held_between(involved, start, end), blocked_between(involved, start, end))
 
@@ -101,35 +109,78 @@ def read_busy(resource_ids: Iterable[int], start: datetime, end: datetime) -> Bu
 # --- writers -----------------------------------------------------------------------------------
 
 
+@dataclass
+class Locked:
+    """What `lock_resources` read while locking, kept for the rest of the transaction: the resources
+    asked for, their links, and the look-back bound of every resource locked. `read_busy` and
+    `held_between` use it instead of reading the same rows again."""
+
+    transaction: SessionTransaction
+    wanted: set[int]
+    links: dict[int, list[int]]
+    longest: dict[int, int]
+
+
+_LOCKED = "availability.locked"
+
+
+def _locked() -> Locked | None:
+    locked = db.session.info.get(_LOCKED)
+    if locked is None or locked.transaction is not db.session().get_transaction():
+        return None
+    return locked
+
+
 def lock_resources(resource_ids: Iterable[int]) -> None:
     """Serialise writers of these resources and of the resources linked to them (a hall and its
     courts block each other) until the transaction ends.
 
     PostgreSQL: row locks on the resources, always taken in id order so that two requests
-    over overlapping sets cannot deadlock. SQLite: a no-op write, which takes the database's
-    write lock (waiting up to busy_timeout for the writer ahead). The Python driver opens the
+    over overlapping sets cannot deadlock, in the same statement that reads their links and
+    look-back bounds. SQLite: a no-op write, which takes the database's write lock (waiting up
+    to busy_timeout for the writer ahead), then that read. The Python driver opens the
     transaction at that first write, so no earlier read snapshot can go stale under it.
     """
-    wanted = set(resource_ids)
-    linked = db.session.scalars(
-        select(resource_links.c.linked_id).where(resource_links.c.resource_id.in_(wanted))
-    ).all()
-    ids = sorted(wanted.union(linked))
+    wanted = sorted(set(resource_ids))
+    link = resource_links.alias("link")
+    linked_to_wanted = select(resource_links.c.linked_id).where(resource_links.c.resource_id.in_(wanted))
+    read = (
+        select(Resource.id, Resource.longest_booking_minutes, link.c.resource_id)
+        .outerjoin(link, (link.c.linked_id == Resource.id) & link.c.resource_id.in_(wanted))
+        .where(Resource.id.in_(wanted) | Resource.id.in_(linked_to_wanted))
+        .order_by(Resource.id)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Resource.id).where(Resource.id.in_(ids)).order_by(Resource.id).with_for_update())
+        rows = db.session.execute(read.with_for_update(of=Resource)).all()
     else:
         db.session.execute(
             update(Resource)
-            .where(Resource.id.in_(ids))
+            .where(Resource.id.in_(wanted) | Resource.id.in_(linked_to_wanted))
             # updated_at kept: taking the lock is not a change of the resource (feeds key on it).
             .values(longest_booking_minutes=Resource.longest_booking_minutes, updated_at=Resource.updated_at)
             .execution_options(synchronize_session=False)
         )
+        rows = db.session.execute(read).all()
+    links: dict[int, list[int]] = defaultdict(list)
+    longest: dict[int, int] = {}
+    for resource_id, minutes, source in rows:
+        longest[resource_id] = minutes or 0
+        if source is not None:
+            links[source].append(resource_id)
+    earlier = _locked()
+    if earlier is not None:  # a second lock in the transaction (an event's items) adds to the first
+        longest = {**earlier.longest, **longest}
+        links = {**earlier.links, **links}
+        wanted = sorted(earlier.wanted | set(wanted))
+    db.session.info[_LOCKED] = Locked(db.session().get_transaction(), set(wanted), dict(links), longest)  # type: ignore[arg-type]
 
 
 def note_longest(resource: Resource, spans: Sequence[Span]) -> None:
     """Keep the look-back bound of `held_between` true for what is about to be written."""
     longest = max(int((s.end - s.start).total_seconds() // 60) + 1 for s in spans)
+    locked = _locked()
+    if locked is not None and longest > locked.longest.get(resource.id, longest):
+        locked.longest[resource.id] = longest
     if longest > resource.longest_booking_minutes:
         db.session.execute(
             update(Resource)

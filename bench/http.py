@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import event, func, select, text  # noqa: E402
 
 from accounts import services as accounts  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
@@ -301,6 +301,97 @@ def throughput(port: int, clients: list[Client], seconds: float, per_client: int
     return run
 
 
+def floor(port: int, threads: int, seconds: float) -> Run:
+    """The floor of the same run: `GET /healthz` (one `SELECT 1` through the whole stack), each thread
+    on its own keep-alive connection, one request after another."""
+    run = Run(threads)
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads + 1)
+    deadline = [0.0]
+
+    def work() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.connect()
+        latencies: list[float] = []
+        barrier.wait()
+        while time.perf_counter() < deadline[0]:
+            begin = time.perf_counter()
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            response.read()
+            latencies.append(time.perf_counter() - begin)
+        conn.close()
+        with lock:
+            run.latencies.extend(latencies)
+            run.created += len(latencies)
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    deadline[0] = time.perf_counter() + seconds
+    started = time.perf_counter()
+    barrier.wait()
+    for thread in pool:
+        thread.join()
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def round_trips(app: Flask, creates: int = 5) -> tuple[int, int]:
+    """(SQL statements, PostgreSQL round trips) of one `POST /api/v1/bookings`, the median of `creates`
+    runs through the Flask test client. Round trips are counted on the wire: libpq's trace of every
+    message the client sends, one per Sync (extended protocol) or Query (BEGIN, COMMIT, the pre-ping)."""
+    with app.app_context():
+        user, secret = _new_user("UVT", 9_000)
+        resource = next(
+            r
+            for r in db.session.scalars(select(Resource).where(Resource.kind == Kind.SPORTS, Resource.active))
+            if not r.quota_hours_per_week and not needs_approval(user, r) and not r.requires_authorization
+        )
+        slots = _bookable_slots(resource, user, 60)[-creates:]
+        resource_id = resource.id
+        db.session.commit()
+        engine = db.engine
+        engine.dispose()
+    statements: list[int] = []
+    trace = (WORK / "libpq-trace.txt").open("w+")
+
+    def count_statement(*args: Any) -> None:
+        statements[-1] += 1
+
+    def trace_connection(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.pgconn.trace(trace.fileno())
+
+    event.listen(engine, "before_cursor_execute", count_statement)
+    event.listen(engine, "checkout", trace_connection)
+    client = app.test_client()
+    trips = []
+    try:
+        for start, end in slots:
+            statements.append(0)
+            trace.seek(0)
+            trace.truncate()
+            response = client.post(
+                "/api/v1/bookings",
+                data=_body(resource_id, start, end, "round trips"),
+                headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+            )
+            assert response.status_code == 201, response.get_data(as_text=True)
+            trace.flush()
+            trace.seek(0)
+            sent = [line.split("\t") for line in trace.read().splitlines()]
+            trips.append(
+                sum(1 for parts in sent if len(parts) > 3 and parts[1] == "F" and parts[3] in ("Sync", "Query"))
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
+        event.remove(engine, "checkout", trace_connection)
+        with app.app_context():
+            db.engine.dispose()  # no traced connection left in the pool
+        trace.close()
+    return int(statistics.median(statements)), int(statistics.median(trips))
+
+
 @dataclass
 class Races:
     rounds: int = 0
@@ -406,6 +497,14 @@ def measure(label: str, url: str, server_url: str, args: argparse.Namespace) -> 
     if fewest < 5 + 2 * args.per_client:
         print(f"{label}: a client may run out of slots; widen --horizon-days")
     with gunicorn(server_url, label) as port:
+        floor(port, args.clients, 2.0)  # warm-up
+        health_many = floor(port, args.clients, args.floor_seconds)
+        health_one = floor(port, 1, args.floor_seconds)
+        print(
+            f"{label}: /healthz {health_many.rate:.0f}/s with {args.clients} clients, "
+            f"p50 {health_one.percentile(50):.2f} ms with one",
+            flush=True,
+        )
         warmup = throughput(port, clients, 3.0, 5)
         many = throughput(port, clients, args.seconds, args.per_client)
         print(f"{label}: {many.clients} clients {many.rate:.1f}/s p50 {many.percentile(50):.0f} ms", flush=True)
@@ -415,7 +514,12 @@ def measure(label: str, url: str, server_url: str, args: argparse.Namespace) -> 
         print(f"{label}: races {contest.double} double, {contest.no_winner} without a winner", flush=True)
     stored = check(app, arena_id)
     created = warmup.created + many.created + single.created + contest.statuses[201]
+    trips = round_trips(app) if label == "postgresql" else None
+    if trips:
+        print(f"{label}: {trips[0]} SQL statements, {trips[1]} round trips per create", flush=True)
     return {
+        "floor": (health_many, health_one),
+        "trips": trips,
         "backend": label,
         "runs": [many, single],
         "warmup": warmup,
@@ -506,6 +610,51 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, load: tuple[flo
         "",
         "201 responses include the warm-up. Every 201 should be one active occurrence, every booking confirmed "
         "(no approval was needed) and no two active occurrences of a single-unit resource should overlap.",
+        "",
+        "## Goals (issue 13), as ratios to the floor measured in the same run",
+        "",
+        f"The floor is `GET /healthz` (one `SELECT 1` through the whole stack) on the same server: {args.clients} "
+        f"clients for {args.floor_seconds:.0f} s, then one. MRBS books 34/s with 4 clients on a machine like this "
+        "one; the goal is five times that.",
+        "",
+        "| backend | goal | measured | met |",
+        "|---|---|---:|---|",
+    ]
+    for r in rows:
+        many, single = r["runs"]
+        health_many, health_one = r["floor"]
+        goals = [
+            (
+                "create p50 with one client ≤ 5× /healthz p50",
+                single.percentile(50) / health_one.percentile(50),
+                lambda v: v <= 5,
+                "{:.1f}×",
+            ),
+            (
+                f"create throughput with {many.clients} clients ≥ 0.15× /healthz requests/s",
+                many.rate / health_many.rate,
+                lambda v: v >= 0.15,
+                "{:.3f}×",
+            ),
+            (
+                f"create throughput with {many.clients} clients ≥ 172/s (5× MRBS)",
+                many.rate,
+                lambda v: v >= 172,
+                "{:.0f}/s",
+            ),
+        ]
+        if r["trips"]:
+            goals.append(("round trips per create ≤ 8", r["trips"][1], lambda v: v <= 8, "{:d}"))
+        for name, value, met, shape in goals:
+            lines.append(f"| {r['backend']} | {name} | {shape.format(value)} | {'yes' if met(value) else '**no**'} |")
+    lines += [
+        "",
+        "Round trips are counted on the wire (libpq's trace of what the client sends: one per Sync or simple Query, "
+        "so BEGIN, COMMIT and the pool's pre-ping count), through the Flask test client, median of five creates: "
+        + ", ".join(
+            f"{r['backend']} {r['trips'][0]} SQL statements, {r['trips'][1]} round trips" for r in rows if r["trips"]
+        )
+        + ".",
     ]
     return "\n".join(lines) + "\n"
 
@@ -517,6 +666,7 @@ def main() -> None:
     parser.add_argument("--single-seconds", type=float, default=10.0, help="length of the one-client run")
     parser.add_argument("--per-client", type=int, default=300, help="bookings per client at most")
     parser.add_argument("--rounds", type=int, default=48)
+    parser.add_argument("--floor-seconds", type=float, default=5.0, help="length of each /healthz run")
     parser.add_argument("--racers", type=int, default=16)
     parser.add_argument("--horizon-days", type=int, default=120)
     parser.add_argument("--backends", default="postgresql,sqlite")

@@ -236,7 +236,7 @@ def create_booking(
         )
         for s in free
     ]
-    savepoint = db.session.begin_nested()
+    savepoint = writing_point()
     db.session.add(booking)
     note_longest(resource, free)
     audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
@@ -245,20 +245,32 @@ def create_booking(
     return booking, clashes
 
 
-def flush_or_conflict(resource: Resource, spans: Sequence[Span], savepoint: SessionTransaction) -> None:
-    """Flush the write begun with `savepoint` and release it. The PostgreSQL exclusion constraint firing
-    means a double booking was stopped: only the savepoint is rolled back, so the caller's transaction
-    stays usable (a page can still render the conflict) and the request's own rollback does the rest."""
+def writing_point() -> SessionTransaction | None:
+    """Where a refused write goes back to: a savepoint inside a larger all-or-nothing step (an event's
+    items, which go on to collect every refusal), else nothing, so a plain booking spends no round trips
+    on SAVEPOINT and RELEASE (the lock makes the backstop below all but unreachable)."""
+    return db.session.begin_nested() if db.session().in_nested_transaction() else None
+
+
+def flush_or_conflict(resource: Resource, spans: Sequence[Span], savepoint: SessionTransaction | None) -> None:
+    """Flush the write (begun with `savepoint`, if any, which is released). The PostgreSQL exclusion
+    constraint firing means a double booking was stopped: the savepoint, or else the whole transaction,
+    is rolled back, so the session stays usable (a page can still render the conflict), and the request
+    ends in a rollback as every refusal does."""
     try:
         db.session.flush()
     except IntegrityError as exc:
-        savepoint.rollback()
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            db.session.rollback()
         if "ex_occurrences_no_overlap" not in str(exc.orig):
             raise
         raise BookingConflict(
             [Clash(s.start, s.end, "overlap", _l("already booked")) for s in spans], resource
         ) from exc
-    savepoint.commit()
+    if savepoint is not None:
+        savepoint.commit()
 
 
 # --- read --------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, String, Text, and_, func, insert, literal, or_, select, update
 
 from accounts.models import Role, User
+from app.database import UTCDateTime
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.pagination import Page
@@ -32,47 +33,45 @@ from notifications.models import OutboxMessage
 MAX_BACKOFF = timedelta(hours=12)
 
 
-def recipients(booking: Booking) -> list[User]:
-    """The requester and the managers of the owning university, each once."""
-    managers = db.session.scalars(
-        select(User).where(
-            User.institution_id == booking.resource.institution_id, User.role == Role.MANAGER, User.active.is_(True)
-        )
-    ).all()
-    seen, result = set(), []
-    for user in [booking.requester, *managers]:
-        if user.id not in seen:
-            seen.add(user.id)
-            result.append(user)
-    return result
+def recipients_clause(booking: Booking, *, only_requester: bool = False) -> ColumnElement[bool]:
+    """Who is told about a change of `booking`: the requester and the active managers of the owning
+    university (each once: it is one condition on users), or the requester alone."""
+    requester = User.id == booking.requester_id
+    if only_requester:
+        return requester
+    managers = and_(
+        User.institution_id == booking.resource.institution_id, User.role == Role.MANAGER, User.active.is_(True)
+    )
+    return or_(requester, managers)
 
 
 def _locale(user: User) -> str:
     return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def queue_booking_mail(
-    booking: Booking, kind: str, *, now: datetime, only_requester: bool = False
-) -> list[OutboxMessage]:
+def queue_booking_mail(booking: Booking, kind: str, *, now: datetime, only_requester: bool = False) -> int:
     """Queue the mails for a change, in the transaction of the change itself: who, in which language,
-    and the booking as it is now; the text is written when the mail is sent."""
+    and the booking as it is now; the text is written when the mail is sent. One INSERT ... SELECT
+    over the recipients, so queueing costs one round trip however many managers there are."""
     if kind not in BOOKING_KINDS:
         raise ValueError(kind)
     snapshot = booking_mail_snapshot(booking)
-    messages = [
-        OutboxMessage(
-            kind=kind,
-            booking_id=booking.id,
-            to_email=user.email,
-            locale=_locale(user),
-            snapshot=snapshot,
-            next_attempt_at=now,
-        )
-        for user in ([booking.requester] if only_requester else recipients(booking))
-    ]
-    db.session.add_all(messages)
-    db.session.flush()
-    return messages
+    rows = select(
+        literal(kind, String),
+        literal(booking.id, Integer),
+        User.email,
+        func.coalesce(User.locale, current_app.config["BABEL_DEFAULT_LOCALE"]),
+        literal(snapshot, OutboxMessage.snapshot.type),
+        literal(now, UTCDateTime),
+        literal(now, UTCDateTime),
+        literal(0, Integer),
+        literal("", Text),
+    ).where(recipients_clause(booking, only_requester=only_requester))
+    columns = ["kind", "booking_id", "to_email", "locale", "snapshot", "created_at", "next_attempt_at"]
+    result = db.session.execute(
+        insert(OutboxMessage).from_select([*columns, "attempts", "last_error"], rows, include_defaults=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined]  # a CursorResult for INSERT
 
 
 def queue_event_mail(event: Event, kind: str, changes: list[str], *, now: datetime, actor: User) -> list[OutboxMessage]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, false, insert, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.models import Institution, Role, User
 from accounts.services import find_institution
@@ -87,7 +87,16 @@ def managed_resource(actor: User, resource_id: int) -> Resource:
 
 
 def get_resource(viewer: User | None, resource_id: int) -> Resource:
-    resource = db.session.scalar(select(Resource).where(Resource.id == resource_id, visibility_clause(viewer)))
+    resource = (
+        db.session.scalars(
+            # Its features in the same query (the relationship's own selectin would cost a second round trip).
+            select(Resource)
+            .where(Resource.id == resource_id, visibility_clause(viewer))
+            .options(joinedload(Resource.feature_rows))
+        )
+        .unique()
+        .one_or_none()
+    )
     if resource is None:
         # Hidden and missing look the same, so ids of private resources do not leak.
         raise NotFound(_l("No resource %(id)s.", id=resource_id))

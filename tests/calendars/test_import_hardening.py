@@ -10,13 +10,15 @@ import ssl
 import subprocess
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.extensions import db
+from calendars.expansion import ImportFailed, busy_spans, read_isolated
 from calendars.imports import is_public_address
 from calendars.models import FeedImport
+from tests.calendars import test_imports
 from tests.calendars.test_imports import NOW, ONE, FeedServer, ics, imported, make_import, refresh
 
 BUDGET = 1.0
@@ -362,3 +364,26 @@ def test_https_to_the_checked_address_sends_the_name_and_checks_the_certificate(
         assert feed.event_count == 1 and feeds.hosts[-1] == f"feeds.example:{port}"
     else:
         assert "certificate" in feed.last_error.lower() or "hostname" in feed.last_error.lower()
+
+
+BOMB = ics("UID:b\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261101T000000Z\r\nDURATION:PT1S\r\nRRULE:FREQ=MINUTELY")
+
+
+@pytest.mark.parametrize("name", ["ONE", "WEEKLY", "ALL_DAY_AND_SKIPPED", "GAP", "BOMB", "garbage"])
+def test_the_isolated_reader_answers_as_the_reader_in_this_process(app, name):
+    """read_isolated is busy_spans in a child process: the same spans, or the same refusal."""
+    data = {"GAP": GAP, "BOMB": BOMB, "garbage": b"BEGIN:VCALENDAR\r\nnot ical"}.get(name) or getattr(
+        test_imports, name
+    )
+    window = (NOW - timedelta(days=1), NOW + timedelta(days=366))
+
+    def answer(read):
+        try:
+            return read()
+        except ImportFailed as exc:
+            return f"refused: {exc}"
+
+    here = answer(lambda: busy_spans(data, "Europe/Bucharest", *window))
+    there = answer(lambda: read_isolated(data, "Europe/Bucharest", *window, seconds=20, memory_mb=512))
+    assert here == there
+    assert (name in ("BOMB", "garbage")) == isinstance(here, str)

@@ -140,6 +140,7 @@ def test_purge_goes_on_past_one_failure(app, runner, monkeypatch):
     monkeypatch.setattr(mail_tasks, "delete", delete)
     result = runner.invoke(args=["jobs", "run", "purge"])
     assert (
-        result.exception is None and "purged 1 sent mail(s), 0 job run(s), 0 revoked feed(s), 1 failed" in result.output
+        result.exception is None
+        and "purged 1 sent mail(s), 0 job run(s), 0 revoked feed(s), 0 usage count(s), 1 failed" in result.output
     )
     assert db.session.scalar(select(OutboxMessage.id)) is None and db.session.scalar(select(JobRun.id)) is not None

@@ -35,7 +35,10 @@ def env_flag(name: str, default: bool = False) -> bool:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No ping before each checkout (a round trip on every request): a connection lost to a database restart
+    # fails its request with a 503 and Retry-After (app/errors.py), and the pool then replaces every
+    # connection older than the loss. Connections are recycled after 30 minutes.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False, "pool_recycle": 1800}
     # Requests larger than this are refused with 413 before any parsing.
     MAX_CONTENT_LENGTH = 1024 * 1024
 

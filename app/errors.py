@@ -13,6 +13,8 @@ from typing import Any, TypeAlias
 from flask import Flask, json, render_template, request
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.i18n import current_language
@@ -128,6 +130,7 @@ def html_error(status: int, detail: str | None = None):
         413: _("The request is too large."),
         422: _("Some of the values are not valid."),
         429: _("Too many attempts. Please wait a minute and try again."),
+        503: _("The service is briefly unavailable. Please try again in a few seconds."),
         500: _("Something went wrong on our side. Please try again later."),
     }
     message = titles.get(status, _("Something went wrong."))
@@ -185,6 +188,22 @@ def register_error_handlers(app: Flask) -> None:
             body, code, base_headers = response
             return body, code, {**base_headers, **headers}
         return html_error(status)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def handle_database_unavailable(error: Exception):
+        """The database went away (a restart, a failover), is busy (a lock wait ran out) or is out of
+        connections: 503 with Retry-After. Nothing was kept (the request's transaction is rolled back),
+        and the pool drops connections that saw a disconnect, so the next request gets a fresh one once
+        the database is back."""
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, str(error).splitlines()[0])
+        headers = {"Retry-After": "5"}
+        if wants_problem_json():
+            body, status, base = problem_response(503, "Service unavailable", "The database is unavailable.")
+            return body, status, {**base, **headers}
+        body, status = html_error(503)
+        return body, status, headers
 
     @app.errorhandler(InternalServerError)
     def handle_server_error(error: InternalServerError):

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, g, session
+from flask import Flask, g, has_request_context, session
 
 from app.extensions import db
 
@@ -71,6 +71,16 @@ def set_rollback() -> None:
     """Roll this request back even though it answers with a success (a refused action that only
     flashes a message and redirects); the form-error helpers in app/forms.py call it."""
     g.rollback_transaction = True
+
+
+def abandon() -> None:
+    """The database refused a write half-way (PostgreSQL then refuses every later statement of the
+    transaction): roll back at once, so the rest of the request can still read (a page renders the
+    refusal), and end the request in a rollback. The one place besides the request's end that rolls back;
+    a step that must keep earlier work of its transaction writes inside a savepoint instead."""
+    db.session.rollback()
+    if has_request_context():
+        set_rollback()
 
 
 def register_transactions(app: Flask) -> None:

@@ -19,7 +19,7 @@ from accounts.models import Role, User
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from app.transactions import ItemGuard
+from app.transactions import ItemGuard, abandon
 from app.zones import to_local, to_utc
 from availability.busy import lock_resources, note_longest
 from availability.intervals import Span
@@ -254,16 +254,16 @@ def writing_point() -> SessionTransaction | None:
 
 def flush_or_conflict(resource: Resource, spans: Sequence[Span], savepoint: SessionTransaction | None) -> None:
     """Flush the write (begun with `savepoint`, if any, which is released). The PostgreSQL exclusion
-    constraint firing means a double booking was stopped: the savepoint, or else the whole transaction,
-    is rolled back, so the session stays usable (a page can still render the conflict), and the request
-    ends in a rollback as every refusal does."""
+    constraint firing means a double booking was stopped: the savepoint is rolled back, or else the whole
+    transaction is abandoned (app.transactions.abandon), so the session stays usable (a page can still
+    render the conflict), and the request ends in a rollback as every refusal does."""
     try:
         db.session.flush()
     except IntegrityError as exc:
         if savepoint is not None:
             savepoint.rollback()
         else:
-            db.session.rollback()
+            abandon()
         if "ex_occurrences_no_overlap" not in str(exc.orig):
             raise
         raise BookingConflict(

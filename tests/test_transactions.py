@@ -320,7 +320,25 @@ def test_a_refused_event_undoes_its_items_and_the_caller_goes_on(app, admin, mak
     assert counts()[0] == 1
 
 
-def test_the_database_backstop_undoes_only_its_savepoint(app, admin, make_resource, monkeypatch):
+def test_the_database_backstop_leaves_the_session_usable(app, admin, make_resource, monkeypatch):
+    """A plain booking writes without a savepoint (two round trips fewer): when the exclusion constraint
+    fires, the transaction is abandoned as a whole, and the session can still read."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the exclusion constraint is PostgreSQL's")
+    lab = make_resource()
+    now = app.config["CLOCK_NOW"]
+    start, end = datetime(2026, 11, 10, 9), datetime(2026, 11, 10, 10)
+    booking_service.create_booking(admin, resource_id=lab.id, start=start, end=end, title="first", now=now)
+    db.session.commit()
+    monkeypatch.setattr(booking_service, "find_clashes", lambda *args, **kwargs: [])
+    with pytest.raises(booking_service.BookingConflict):
+        booking_service.create_booking(admin, resource_id=lab.id, start=start, end=end, title="second", now=now)
+    assert db.session.scalars(select(Booking.title)).all() == ["first"]
+    db.session.commit()
+    assert counts()[0] == 1
+
+
+def test_the_database_backstop_undoes_only_its_savepoint_inside_a_larger_step(app, admin, make_resource, monkeypatch):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the exclusion constraint is PostgreSQL's")
     lab = make_resource()
@@ -328,10 +346,11 @@ def test_the_database_backstop_undoes_only_its_savepoint(app, admin, make_resour
     start, end = datetime(2026, 11, 10, 9), datetime(2026, 11, 10, 10)
     booking_service.create_booking(admin, resource_id=lab.id, start=start, end=end, title="first", now=now)
     monkeypatch.setattr(booking_service, "find_clashes", lambda *args, **kwargs: [])
-    with pytest.raises(booking_service.BookingConflict):
-        booking_service.create_booking(admin, resource_id=lab.id, start=start, end=end, title="second", now=now)
-    # The transaction is still usable and still holds the first booking.
-    assert db.session.scalars(select(Booking.title)).all() == ["first"]
+    with db.session.begin_nested():  # an all-or-nothing step, as an event's items are booked
+        with pytest.raises(booking_service.BookingConflict):
+            booking_service.create_booking(admin, resource_id=lab.id, start=start, end=end, title="second", now=now)
+        # Only the inner savepoint was undone: the step and the transaction still hold the first booking.
+        assert db.session.scalars(select(Booking.title)).all() == ["first"]
     db.session.commit()
     assert counts()[0] == 1
 

@@ -48,3 +48,18 @@ def test_the_backstop_answers_409_not_500(postgres_only, api, make_resource, mon
     monkeypatch.setattr(services, "find_clashes", lambda *args, **kwargs: [])
     refused = api.book(lab, "2026-11-10T11:00", "2026-11-10T13:00", expect=409)
     assert refused["conflicts"][0]["reason"] == "overlap"
+
+
+def test_the_backstop_on_the_booking_page_renders_the_conflict(
+    postgres_only, api, client, auth, member, make_resource, monkeypatch
+):
+    """The page reads again after the refused write (the resource, its week) to show the conflict."""
+    lab = make_resource()
+    api.book(lab, "2026-11-10T10:00", "2026-11-10T12:00")
+    monkeypatch.setattr(services, "find_clashes", lambda *args, **kwargs: [])
+    auth.login(member.email)
+    form = {"title": "Sesiune", "date": "2026-11-10", "start_time": "11:00", "end_time": "13:00"}
+    page = client.post(f"/resources/{lab.id}/book", data=form, headers={"Accept-Language": "en"})
+    assert page.status_code == 409
+    assert "already booked" in page.get_data(as_text=True)
+    assert db.session.query(Occurrence).filter_by(resource_id=lab.id, active=True).count() == 1

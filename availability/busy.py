@@ -13,10 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Integer, Select, String, literal, select, union_all, update
+from sqlalchemy import ColumnElement, Integer, Select, String, Update, bindparam, literal, select, union_all, update
 from sqlalchemy.orm import SessionTransaction, selectinload
 
+from app.database import UTCDateTime
 from app.extensions import db
 from availability.intervals import Span
 from availability.rules import Blocked, BusyTime, Held
@@ -48,7 +50,10 @@ def _lookback(resource_ids: Sequence[int]) -> timedelta:
     return timedelta(minutes=longest or 0)
 
 
-def _held_select(resource_ids: Sequence[int], start: datetime, end: datetime) -> Select:
+@cache
+def _held_select() -> Select:
+    """Active occurrences of the resources `ids` overlapping [start, end) that start no earlier than
+    `since`; built once (expanding parameters), as constructing it costs more than running it."""
     return (
         select(
             Occurrence.resource_id,
@@ -63,13 +68,17 @@ def _held_select(resource_ids: Sequence[int], start: datetime, end: datetime) ->
         )
         .join(Booking, Booking.id == Occurrence.booking_id)
         .where(
-            Occurrence.resource_id.in_(resource_ids),
+            Occurrence.resource_id.in_(bindparam("ids", expanding=True)),
             Occurrence.active.is_(True),
-            Occurrence.start_at < end,
-            Occurrence.start_at >= start - _lookback(resource_ids),
-            Occurrence.end_at > start,
+            Occurrence.start_at < bindparam("end", type_=UTCDateTime),
+            Occurrence.start_at >= bindparam("since", type_=UTCDateTime),
+            Occurrence.end_at > bindparam("start", type_=UTCDateTime),
         )
     )
+
+
+def _held_parameters(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[str, object]:
+    return {"ids": list(resource_ids), "start": start, "end": end, "since": start - _lookback(resource_ids)}
 
 
 def held_between(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Held]]:
@@ -77,7 +86,8 @@ def held_between(resource_ids: Sequence[int], start: datetime, end: datetime) ->
     held: dict[int, list[Held]] = defaultdict(list)
     if not resource_ids:
         return held
-    for row in db.session.execute(_held_select(resource_ids, start, end).order_by(Occurrence.start_at, Occurrence.id)):
+    statement = _held_select().order_by(Occurrence.start_at, Occurrence.id)
+    for row in db.session.execute(statement, _held_parameters(resource_ids, start, end)):
         held[row[0]].append(Held(*row))
     return held
 
@@ -109,15 +119,9 @@ def read_busy(resource_ids: Iterable[int], start: datetime, end: datetime) -> Bu
     return BusyTime(start, end, links, held, blocked)
 
 
-def _held_and_blocked(
-    resource_ids: Sequence[int], start: datetime, end: datetime
-) -> tuple[dict[int, list[Held]], dict[int, list[Blocked]]]:
-    """`held_between` and `blocked_between` in one round trip (UNION ALL; a block has no booking)."""
-    held: dict[int, list[Held]] = defaultdict(list)
-    blocked: dict[int, list[Blocked]] = defaultdict(list)
-    if not resource_ids:
-        return held, blocked
-    occurrences = _held_select(resource_ids, start, end).add_columns(
+@cache
+def _held_and_blocked_select() -> Select:
+    occurrences = _held_select().add_columns(
         literal(None, String).label("reason"), literal(None, String).label("source")
     )
     blocks = select(
@@ -132,9 +136,24 @@ def _held_and_blocked(
         Block.id,
         Block.reason,
         Block.source,
-    ).where(Block.resource_id.in_(resource_ids), Block.start_at < end, Block.end_at > start)
+    ).where(
+        Block.resource_id.in_(bindparam("ids", expanding=True)),
+        Block.start_at < bindparam("end", type_=UTCDateTime),
+        Block.end_at > bindparam("start", type_=UTCDateTime),
+    )
     both = union_all(occurrences, blocks).subquery()
-    rows = db.session.execute(select(both).order_by(both.c.start_at, both.c.row_id))
+    return select(both).order_by(both.c.start_at, both.c.row_id)
+
+
+def _held_and_blocked(
+    resource_ids: Sequence[int], start: datetime, end: datetime
+) -> tuple[dict[int, list[Held]], dict[int, list[Blocked]]]:
+    """`held_between` and `blocked_between` in one round trip (UNION ALL; a block has no booking)."""
+    held: dict[int, list[Held]] = defaultdict(list)
+    blocked: dict[int, list[Blocked]] = defaultdict(list)
+    if not resource_ids:
+        return held, blocked
+    rows = db.session.execute(_held_and_blocked_select(), _held_parameters(resource_ids, start, end))
     for row in rows:
         if row.booking_id is None:
             blocked[row.resource_id].append(Blocked(row.resource_id, row.start_at, row.end_at, row.reason, row.source))
@@ -168,6 +187,40 @@ def _locked() -> Locked | None:
     return locked
 
 
+def _involved() -> ColumnElement[bool]:
+    linked = select(resource_links.c.linked_id).where(
+        resource_links.c.resource_id.in_(bindparam("wanted", expanding=True))
+    )
+    return Resource.id.in_(bindparam("wanted", expanding=True)) | Resource.id.in_(linked)
+
+
+@cache
+def _lock_read(for_update: bool) -> Select:
+    """The resources in `wanted` and those linked to them, in id order, with their look-back bounds and
+    which wanted resource links to each; with `for_update`, row locks on them (PostgreSQL)."""
+    link = resource_links.alias("link")
+    read = (
+        select(Resource.id, Resource.longest_booking_minutes, link.c.resource_id)
+        .outerjoin(
+            link, (link.c.linked_id == Resource.id) & link.c.resource_id.in_(bindparam("wanted", expanding=True))
+        )
+        .where(_involved())
+        .order_by(Resource.id)
+    )
+    return read.with_for_update(of=Resource) if for_update else read
+
+
+@cache
+def _sqlite_lock() -> Update:
+    # updated_at kept: taking the lock is not a change of the resource (feeds key on it).
+    return (
+        update(Resource)
+        .where(_involved())
+        .values(longest_booking_minutes=Resource.longest_booking_minutes, updated_at=Resource.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def lock_resources(resource_ids: Iterable[int]) -> None:
     """Serialise writers of these resources and of the resources linked to them (a hall and its
     courts block each other) until the transaction ends.
@@ -179,25 +232,10 @@ def lock_resources(resource_ids: Iterable[int]) -> None:
     transaction at that first write, so no earlier read snapshot can go stale under it.
     """
     wanted = sorted(set(resource_ids))
-    link = resource_links.alias("link")
-    linked_to_wanted = select(resource_links.c.linked_id).where(resource_links.c.resource_id.in_(wanted))
-    read = (
-        select(Resource.id, Resource.longest_booking_minutes, link.c.resource_id)
-        .outerjoin(link, (link.c.linked_id == Resource.id) & link.c.resource_id.in_(wanted))
-        .where(Resource.id.in_(wanted) | Resource.id.in_(linked_to_wanted))
-        .order_by(Resource.id)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        rows = db.session.execute(read.with_for_update(of=Resource)).all()
-    else:
-        db.session.execute(
-            update(Resource)
-            .where(Resource.id.in_(wanted) | Resource.id.in_(linked_to_wanted))
-            # updated_at kept: taking the lock is not a change of the resource (feeds key on it).
-            .values(longest_booking_minutes=Resource.longest_booking_minutes, updated_at=Resource.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-        rows = db.session.execute(read).all()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if not postgres:
+        db.session.execute(_sqlite_lock(), {"wanted": wanted})
+    rows = db.session.execute(_lock_read(postgres), {"wanted": wanted}).all()
     links: dict[int, list[int]] = defaultdict(list)
     longest: dict[int, int] = {}
     for resource_id, minutes, source in rows:

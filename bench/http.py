@@ -67,6 +67,7 @@ from resources.demo import load_demo  # noqa: E402
 from resources.models import Block, Kind, Resource, resource_links  # noqa: E402
 
 WORK = ROOT / "bench" / ".work"
+GUNICORN = "-w 4 --threads 4"  # chosen by measurement: see the README's benchmark section
 RESULTS = ROOT / "bench" / "http-results.md"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_NAME = "atu_bench_http"
@@ -86,6 +87,7 @@ class Client:
     user: str
     token: str
     slots: list[tuple[int, datetime, datetime]] = field(default_factory=list)
+    booked: list[tuple[int, datetime, datetime]] = field(default_factory=list)
 
 
 def _make_app(url: str) -> Flask:
@@ -183,12 +185,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, label: str) -> Iterator[int]:
-    """gunicorn on the benchmark database, 4 worker processes x 4 threads; stopped with SIGTERM."""
+def gunicorn(database_url: str, label: str, options: str = GUNICORN) -> Iterator[int]:
+    """gunicorn on the benchmark database (by default 4 worker processes x 4 threads); stopped with SIGTERM."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "ATU_CONFIG": "testing", "PYTHONPATH": str(ROOT)}
     log = (WORK / f"gunicorn-{label}.log").open("wb")
-    command = [sys.executable, "-m", "gunicorn", "-w", "4", "--threads", "4", "-b", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", *options.split(), "-b", f"127.0.0.1:{port}"]
     command += ["--log-level", "warning", "wsgi:app"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -205,6 +207,7 @@ def gunicorn(database_url: str, label: str) -> Iterator[int]:
                     raise RuntimeError(f"gunicorn did not start; see {log.name}") from None
                 time.sleep(0.1)
         yield port
+        WORKERS_RSS[label] = _workers_rss(process.pid)
     finally:
         process.terminate()
         try:
@@ -213,6 +216,23 @@ def gunicorn(database_url: str, label: str) -> Iterator[int]:
             process.kill()
             process.wait()
         log.close()
+
+
+WORKERS_RSS: dict[str, list[int]] = {}
+
+
+def _workers_rss(master: int) -> list[int]:
+    """Resident memory (MB) of each gunicorn worker, read from /proc before the server stops."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    sizes = []
+    for child in children:
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) // 1024)
+    return sizes
 
 
 # --- the clients ---------------------------------------------------------------------------------
@@ -281,6 +301,7 @@ def throughput(port: int, clients: list[Client], seconds: float, per_client: int
             latencies.append(time.perf_counter() - begin)
             if status == 201:
                 created += 1
+                client.booked.append((resource_id, start, end))
             elif status:
                 errors[str(status)] += 1
         conn.close()
@@ -333,6 +354,26 @@ def floor(port: int, threads: int, seconds: float) -> Run:
     barrier.wait()
     for thread in pool:
         thread.join()
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def refusals(port: int, client: Client, count: int, single_unit: set[int]) -> Run:
+    """One client asks again for slots it booked on single-unit resources: each answer is a 409 with
+    suggestions (the nearest free slots of the same length and equivalent resources free then)."""
+    run = Run(1)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    started = time.perf_counter()
+    taken = [slot for slot in client.booked if slot[0] in single_unit]
+    for resource_id, start, end in taken[:count]:
+        begin = time.perf_counter()
+        status = _post(conn, client.token, _body(resource_id, start, end, "again"))
+        run.latencies.append(time.perf_counter() - begin)
+        if status == 409:
+            run.created += 1
+        else:
+            run.errors[str(status)] += 1
+    conn.close()
     run.seconds = time.perf_counter() - started
     return run
 
@@ -496,7 +537,7 @@ def measure(label: str, url: str, server_url: str, args: argparse.Namespace) -> 
     print(f"{label}: {used} demo resources, {slots} bookable slots for {len(clients)} clients (>= {fewest} each)")
     if fewest < 5 + 2 * args.per_client:
         print(f"{label}: a client may run out of slots; widen --horizon-days")
-    with gunicorn(server_url, label) as port:
+    with gunicorn(server_url, label, args.gunicorn) as port:
         floor(port, args.clients, 2.0)  # warm-up
         health_many = floor(port, args.clients, args.floor_seconds)
         health_one = floor(port, 1, args.floor_seconds)
@@ -510,6 +551,10 @@ def measure(label: str, url: str, server_url: str, args: argparse.Namespace) -> 
         print(f"{label}: {many.clients} clients {many.rate:.1f}/s p50 {many.percentile(50):.0f} ms", flush=True)
         single = throughput(port, clients[:1], args.single_seconds, args.per_client)
         print(f"{label}: 1 client {single.rate:.1f}/s p50 {single.percentile(50):.0f} ms", flush=True)
+        with app.app_context():
+            single_unit = set(db.session.scalars(select(Resource.id).where(Resource.units == 1)))
+        refused = refusals(port, clients[0], 200, single_unit)
+        print(f"{label}: refusals p50 {refused.percentile(50):.1f} ms ({_errors(refused.errors)} not 409)", flush=True)
         contest = races(port, racers, arena_id, args.rounds)
         print(f"{label}: races {contest.double} double, {contest.no_winner} without a winner", flush=True)
     stored = check(app, arena_id)
@@ -519,6 +564,7 @@ def measure(label: str, url: str, server_url: str, args: argparse.Namespace) -> 
         print(f"{label}: {trips[0]} SQL statements, {trips[1]} round trips per create", flush=True)
     return {
         "floor": (health_many, health_one),
+        "refused": refused,
         "trips": trips,
         "backend": label,
         "runs": [many, single],
@@ -550,7 +596,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, load: tuple[flo
         f"Generated by `make bench` (`python -m bench.http`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
         f"Machine: nproc={os.cpu_count()} (a shared VM: other jobs ran on it; load average "
         f"{load[0]:.2f} at the start), Python {platform.python_version()}, {platform.platform()}; {versions}; "
-        f"gunicorn {gunicorn_package.__version__} with 4 worker processes x 4 threads (`ATU_CONFIG=testing`); "
+        f"gunicorn {gunicorn_package.__version__} with `{args.gunicorn}` (`ATU_CONFIG=testing`); "
         f"the clients ran on the same machine. Total runtime {total:.0f} s.",
         "",
         f"For comparison, {MRBS} of 16 simultaneous requests.",
@@ -642,9 +688,26 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, load: tuple[flo
                 lambda v: v >= 172,
                 "{:.0f}/s",
             ),
+            (
+                "a refusal with suggestions (409) p50 ≤ 2× a create p50, one client",
+                r["refused"].percentile(50) / single.percentile(50),
+                lambda v: v <= 2,
+                "{:.2f}×",
+            ),
         ]
         if r["trips"]:
             goals.append(("round trips per create ≤ 8", r["trips"][1], lambda v: v <= 8, "{:d}"))
+        rss = WORKERS_RSS.get(r["backend"]) or [0]
+        served = sum(len(run.latencies) for run in (r["warmup"], *r["runs"], *r["floor"], r["refused"]))
+        served += r["races"].requests
+        goals.append(
+            (
+                f"worker RSS < 250 MB after the run (~{served // len(rss):,} requests each)",
+                max(rss),
+                lambda v: 0 < v < 250,
+                "{:d} MB",
+            )
+        )
         for name, value, met, shape in goals:
             lines.append(f"| {r['backend']} | {name} | {shape.format(value)} | {'yes' if met(value) else '**no**'} |")
     lines += [
@@ -666,6 +729,8 @@ def main() -> None:
     parser.add_argument("--single-seconds", type=float, default=10.0, help="length of the one-client run")
     parser.add_argument("--per-client", type=int, default=300, help="bookings per client at most")
     parser.add_argument("--rounds", type=int, default=48)
+    parser.add_argument("--gunicorn", default=GUNICORN, help="worker options, e.g. '-w 4 --threads 1'")
+    parser.add_argument("--results", default=str(RESULTS), help="where to write the report")
     parser.add_argument("--floor-seconds", type=float, default=5.0, help="length of each /healthz run")
     parser.add_argument("--racers", type=int, default=16)
     parser.add_argument("--horizon-days", type=int, default=120)
@@ -686,7 +751,7 @@ def main() -> None:
                 Path(str(path) + suffix).unlink(missing_ok=True)
             rows.append(measure("sqlite", f"sqlite:///{path}", f"sqlite:///{path}", args))
     text_ = report(rows, args, load, time.perf_counter() - started)
-    RESULTS.write_text(text_, encoding="utf-8")
+    Path(args.results).write_text(text_, encoding="utf-8")
     print(text_)
 
 

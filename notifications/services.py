@@ -7,11 +7,26 @@ import smtplib
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Integer, String, Text, and_, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from accounts.models import Role, User
 from app.database import UTCDateTime
@@ -33,16 +48,37 @@ from notifications.models import OutboxMessage
 MAX_BACKOFF = timedelta(hours=12)
 
 
-def recipients_clause(booking: Booking, *, only_requester: bool = False) -> ColumnElement[bool]:
-    """Who is told about a change of `booking`: the requester and the active managers of the owning
-    university (each once: it is one condition on users), or the requester alone."""
-    requester = User.id == booking.requester_id
+def recipients_clause(*, only_requester: bool = False) -> ColumnElement[bool]:
+    """Who is told about a change of a booking (parameters `requester_id` and `institution_id`): the
+    requester and the active managers of the owning university (each once: it is one condition on
+    users), or the requester alone."""
+    requester = User.id == bindparam("requester_id")
     if only_requester:
         return requester
     managers = and_(
-        User.institution_id == booking.resource.institution_id, User.role == Role.MANAGER, User.active.is_(True)
+        User.institution_id == bindparam("institution_id"), User.role == Role.MANAGER, User.active.is_(True)
     )
     return or_(requester, managers)
+
+
+@cache
+def _queue_statement(only_requester: bool, default_locale: str) -> Insert:
+    """INSERT ... SELECT of one outbox row per recipient; built once (constructing it costs more than
+    running it), the booking's values bound when it runs."""
+    rows = select(
+        bindparam("kind", type_=String),
+        bindparam("booking_id", type_=Integer),
+        User.email,
+        func.coalesce(User.locale, default_locale),
+        bindparam("snapshot", type_=OutboxMessage.snapshot.type),
+        bindparam("now", type_=UTCDateTime),
+        bindparam("now", type_=UTCDateTime),
+        literal(0, Integer),
+        literal("", Text),
+    ).where(recipients_clause(only_requester=only_requester))
+    columns = ["kind", "booking_id", "to_email", "locale", "snapshot", "created_at", "next_attempt_at"]
+    table = OutboxMessage.__table__  # a Core insert: with parameters, an ORM one would be a bulk insert
+    return insert(table).from_select([*columns, "attempts", "last_error"], rows, include_defaults=False)
 
 
 def _locale(user: User) -> str:
@@ -55,22 +91,16 @@ def queue_booking_mail(booking: Booking, kind: str, *, now: datetime, only_reque
     over the recipients, so queueing costs one round trip however many managers there are."""
     if kind not in BOOKING_KINDS:
         raise ValueError(kind)
-    snapshot = booking_mail_snapshot(booking)
-    rows = select(
-        literal(kind, String),
-        literal(booking.id, Integer),
-        User.email,
-        func.coalesce(User.locale, current_app.config["BABEL_DEFAULT_LOCALE"]),
-        literal(snapshot, OutboxMessage.snapshot.type),
-        literal(now, UTCDateTime),
-        literal(now, UTCDateTime),
-        literal(0, Integer),
-        literal("", Text),
-    ).where(recipients_clause(booking, only_requester=only_requester))
-    columns = ["kind", "booking_id", "to_email", "locale", "snapshot", "created_at", "next_attempt_at"]
-    result = db.session.execute(
-        insert(OutboxMessage).from_select([*columns, "attempts", "last_error"], rows, include_defaults=False)
-    )
+    statement = _queue_statement(only_requester, current_app.config["BABEL_DEFAULT_LOCALE"])
+    values = {
+        "kind": kind,
+        "booking_id": booking.id,
+        "snapshot": booking_mail_snapshot(booking),
+        "now": now,
+        "requester_id": booking.requester_id,
+        "institution_id": booking.resource.institution_id,
+    }
+    result = db.session.execute(statement, values)
     return result.rowcount  # type: ignore[attr-defined]  # a CursorResult for INSERT
 
 

@@ -713,7 +713,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, load: tuple[flo
     lines += [
         "",
         "Round trips are counted on the wire (libpq's trace of what the client sends: one per Sync or simple Query, "
-        "so BEGIN, COMMIT and the pool's pre-ping count), through the Flask test client, median of five creates: "
+        "so BEGIN and COMMIT count; the pool does not ping), through the Flask test client, median of five creates: "
         + ", ".join(
             f"{r['backend']} {r['trips'][0]} SQL statements, {r['trips'][1]} round trips" for r in rows if r["trips"]
         )

@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import SessionTransaction, selectinload
+from sqlalchemy.orm import SessionTransaction, lazyload, selectinload
 
 from accounts import budget
 from accounts.models import Role, User
@@ -618,7 +618,10 @@ def suggest(requester: User | None, resource: Resource, span: Span, *, now: date
 def _equivalents(
     requester: User | None, resource: Resource, span: Span, *, now: datetime, limit: int
 ) -> list[Resource]:
-    others = db.session.scalars(
+    """The first `limit` resources like this one (kind, units, capacity; in institution and id order,
+    among the first 50) that are free for `span`. Looked at ten at a time, so a refusal usually reads
+    one small batch; the answer is the same as judging all 50 at once."""
+    alike = (
         select(Resource)
         .where(
             visibility_clause(requester),
@@ -628,9 +631,19 @@ def _equivalents(
             Resource.capacity >= (resource.capacity or 0),
         )
         .order_by(Resource.institution_id, Resource.id)
-        .limit(50)
-    ).all()
-    return free_among(others, {r.id: span for r in others}, requester=requester, now=now)[:limit]
+        # A suggestion names the resource; its features and links are not needed to judge or show it.
+        .options(lazyload(Resource.feature_rows), lazyload(Resource.linked))
+    )
+    found: list[Resource] = []
+    for offset in range(0, EQUIVALENTS_CONSIDERED, EQUIVALENTS_BATCH):
+        batch = db.session.scalars(alike.offset(offset).limit(EQUIVALENTS_BATCH)).all()
+        found += free_among(batch, {r.id: span for r in batch}, requester=requester, now=now)
+        if len(found) >= limit or len(batch) < EQUIVALENTS_BATCH:
+            break
+    return found[:limit]
+
+
+EQUIVALENTS_CONSIDERED, EQUIVALENTS_BATCH = 50, 10
 
 
 REMINDER_AHEAD = timedelta(hours=24)

@@ -133,3 +133,19 @@ def test_others_cannot_cancel_or_see(user, make_user, make_resource):
         services.cancel_booking(stranger, booking.id, now=NOW)
     manager = make_user("UVT", "manager")
     services.cancel_booking(manager, booking.id, now=NOW)  # the resource's manager may
+
+
+def test_equivalent_resources_are_found_past_the_first_batch_in_catalogue_order(
+    app, make_user, make_booking, make_resource
+):
+    """Equivalents are judged ten at a time; the answer is the first three free in institution and id
+    order, as if all fifty were judged at once."""
+    wanted = make_resource(kind="lab", capacity=10)
+    alike = [make_resource(kind="lab", capacity=10) for _ in range(14)]
+    start, end = datetime(2026, 11, 10, 9, tzinfo=UTC), datetime(2026, 11, 10, 10, tzinfo=UTC)
+    taken = alike[:11]  # the first batch of ten and one more are busy then
+    for resource in taken:
+        make_booking(resource=resource, start=start, end=end)
+    span = services.Span(start, end, 1)
+    found = services.suggest(make_user(), wanted, span, now=app.config["CLOCK_NOW"])["resources"]
+    assert [r.id for r in found] == [r.id for r in alike[11:14]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
@@ -47,3 +47,18 @@ class FeedImport(db.Model):
     # Validators from the last good response, sent back as If-None-Match / If-Modified-Since.
     remote_etag: Mapped[str] = mapped_column(String(200), default="")
     remote_last_modified: Mapped[str] = mapped_column(String(100), default="")
+
+
+class FeedRender(db.Model):
+    """A feed's rendered bytes, shared by every process and host: keyed by what the feed is (its scope,
+    viewer, base URL and day) and valid while the feed's fingerprint is the one stored, so a worker that
+    never rendered the feed serves it without rendering, and never serves bytes older than its rows."""
+
+    __tablename__ = "feed_renders"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the feed's cache key
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the feed's fingerprint
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(64))
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

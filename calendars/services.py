@@ -15,8 +15,9 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy import event as orm_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 
@@ -26,7 +27,7 @@ from app.database import utcnow
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from bookings.models import Booking, Occurrence, Status
-from calendars.models import CalendarFeed
+from calendars.models import CalendarFeed, FeedRender
 from calendars.render import FeedEvent, render
 from events.models import Event
 from events.services import get_event, item_clause
@@ -409,9 +410,36 @@ def change_marker() -> tuple[Any, ...]:
     return tuple(db.session.execute(_change_marker_select()).one())
 
 
+def _digest_of(value: tuple[Any, ...]) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()
+
+
+def _share(key: str, fingerprint: str, rendered: RenderedFeed) -> None:
+    """Keep the render for every process and host (the last writer wins a race: both rendered the same rows)."""
+    values = {
+        "key": key,
+        "fingerprint": fingerprint,
+        "body": rendered.body,
+        "etag": rendered.etag,
+        "last_modified": rendered.last_modified,
+        "rendered_at": utcnow(),
+    }
+    upsert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(FeedRender)
+    changed = {name: upsert.excluded[name] for name in values if name != "key"}
+    db.session.execute(upsert.values(**values).on_conflict_do_update(index_elements=[FeedRender.key], set_=changed))
+
+
+def purge_renders(now: datetime) -> int:
+    """Delete shared renders older than two days (a render's key holds its day: none is asked for again)."""
+    result = db.session.execute(delete(FeedRender).where(FeedRender.rendered_at < now - timedelta(days=2)))
+    return result.rowcount  # type: ignore[attr-defined]  # a CursorResult for DELETE
+
+
 def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed:
     """The feed's bytes. A poll costs the global change marker when nothing changed anywhere, the
-    feed's own fingerprint when something changed elsewhere, and a render only when its rows changed."""
+    feed's own fingerprint when something changed elsewhere, and a render only when its rows changed
+    and no other process or host has rendered them yet (`feed_renders`, keyed by the feed and valid for
+    one fingerprint)."""
     key = (feed.key, feed.titles_for, feed.viewer_id, feed.derive_uids, feed.event_title, base_url, now.date())
     marker = change_marker()
     with _cache_lock:
@@ -422,10 +450,16 @@ def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed
     if entry is not None and entry.fingerprint == current:
         entry.marker = marker
         return entry.rendered
-    events = feed_events(feed, base_url)
-    body = render(events, name=feed.name)
-    modified = _last_modified(current, _window_moved(feed, now), datetime(2026, 1, 1, tzinfo=now.tzinfo))
-    rendered = RenderedFeed(body, hashlib.sha256(body).hexdigest()[:40], modified)
+    shared_key, shared_fingerprint = _digest_of(key), _digest_of(current)
+    stored = db.session.get(FeedRender, shared_key)
+    if stored is not None and stored.fingerprint == shared_fingerprint:
+        rendered = RenderedFeed(stored.body, stored.etag, stored.last_modified)  # another worker rendered it
+    else:
+        events = feed_events(feed, base_url)
+        body = render(events, name=feed.name)
+        modified = _last_modified(current, _window_moved(feed, now), datetime(2026, 1, 1, tzinfo=now.tzinfo))
+        rendered = RenderedFeed(body, hashlib.sha256(body).hexdigest()[:40], modified)
+        _share(shared_key, shared_fingerprint, rendered)
     with _cache_lock:
         _cache[key] = _Entry(marker, current, rendered)
         _cache.move_to_end(key)

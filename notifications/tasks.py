@@ -11,6 +11,7 @@ from app import clock
 from app.extensions import db
 from app.transactions import ItemGuard
 from calendars.models import CalendarFeed
+from calendars.services import purge_renders
 from notifications.models import JobRun, OutboxMessage
 from notifications.services import send_due
 
@@ -32,7 +33,7 @@ def purge() -> str:
 
     now = clock.now()
     old = now - timedelta(days=90)
-    counts = {"mail": 0, "runs": 0, "feeds": 0, "counters": 0}
+    counts = {"mail": 0, "runs": 0, "feeds": 0, "counters": 0, "renders": 0}
     guard = ItemGuard("purge")  # each kind on its own: one that fails leaves the others purged
     with guard.item("mail"):
         counts["mail"] = deleted(
@@ -44,7 +45,9 @@ def purge() -> str:
         counts["feeds"] = deleted(delete(CalendarFeed).where(CalendarFeed.revoked_at < now - timedelta(days=90)))
     with guard.item("usage-counters"):
         counts["counters"] = budget.purge_counters(now)
+    with guard.item("feed-renders"):
+        counts["renders"] = purge_renders(now)
     return (
         f"purged {counts['mail']} sent mail(s), {counts['runs']} job run(s), {counts['feeds']} revoked feed(s), "
-        f"{counts['counters']} usage count(s)" + guard.suffix()
+        f"{counts['counters']} usage count(s), {counts['renders']} feed render(s)" + guard.suffix()
     )

@@ -141,6 +141,7 @@ def test_purge_goes_on_past_one_failure(app, runner, monkeypatch):
     result = runner.invoke(args=["jobs", "run", "purge"])
     assert (
         result.exception is None
-        and "purged 1 sent mail(s), 0 job run(s), 0 revoked feed(s), 0 usage count(s), 1 failed" in result.output
+        and "purged 1 sent mail(s), 0 job run(s), 0 revoked feed(s), 0 usage count(s), 0 feed render(s), 1 failed"
+        in result.output
     )
     assert db.session.scalar(select(OutboxMessage.id)) is None and db.session.scalar(select(JobRun.id)) is not None

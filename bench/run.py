@@ -60,6 +60,7 @@ from sqlalchemy import delete, event, func, insert, select, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.services import issue_token  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.factory import create_app  # noqa: E402
 from availability.intervals import Span  # noqa: E402
@@ -709,6 +710,42 @@ def measure_searches(world: World, queries: QueryLog, control: list[float]) -> d
     }
 
 
+READ_CALLS = 60
+READ_GOALS = {"availability": 5, "free filter": 5, "week calendar": 20, "timeline": 20}
+
+
+def measure_reads(app: Flask, world: World) -> dict[str, Any]:
+    """The reading pages' JSON twins through the whole stack (Flask test client, a member's token), each as a
+    ratio to `/healthz` timed in the same moments: a resource's availability for a week, the catalogue's free
+    filter, a week calendar and the timeline of every resource (the demo has 69; the API pages at 100)."""
+    viewer = db.session.get(User, world.viewer_id)
+    assert viewer is not None
+    secret, _ = issue_token(viewer, name="bench-reads")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    client = app.test_client()
+    day = SEARCH_DAYS[0]
+    lab = world.resource_ids[0]
+    paths = {
+        "/healthz": "/healthz",
+        "availability": f"/api/v1/resources/{lab}/availability?from={day}T00:00&to={day + timedelta(days=7)}T00:00",
+        "free filter": f"/api/v1/resources?kind=lab&min_capacity=10&free_from={day}T10:00&free_to={day}T12:00",
+        "week calendar": f"/api/v1/resources/{lab}/calendar?week={day}",
+        "timeline": f"/api/v1/timeline?date={day}&limit=100",
+    }
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    for i in range(-5, READ_CALLS):
+        for name, path in paths.items():
+            started = time.perf_counter()
+            response = client.get(path, headers=headers)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
+            if i >= 0:
+                times[name].append(elapsed)
+    floor = statistics.median(times["/healthz"])
+    return {name: {**summary(values), "ratio": statistics.median(values) / floor} for name, values in times.items()}
+
+
 def control_call(admin: User, resource_id: int) -> float:
     """`get_resource` + commit: app, driver and database round trips that never touch occurrences.
 
@@ -811,6 +848,7 @@ def run_backend(backend: Backend, sizes: list[int], layout_cache: dict[str, Any]
             control: list[float] = []
             creates = measure_creates(world, plan, queries, seeded, control)
             searches = measure_searches(world, queries, control)
+            reads = measure_reads(app, world)
             plans = explain_round(backend, world, plan, queries, seeded)
             longest = db.session.scalar(select(func.max(Resource.longest_booking_minutes)))
             db.session.commit()
@@ -834,6 +872,7 @@ def run_backend(backend: Backend, sizes: list[int], layout_cache: dict[str, Any]
                     "measure_seconds": round(measure_seconds, 2),
                     "create": creates,
                     "search": searches,
+                    "reads": reads,
                     "control": summary(control),
                     "longest_booking_minutes_after": longest,
                     "plans": plans,
@@ -942,6 +981,31 @@ def write_results(report: dict[str, Any]) -> str:
                 f"{found['min']}-{found['max']} | {fmt(r['control']['p50_ms'])} | {len(c['unexpected_outcomes'])} | "
                 f"{r['seed_seconds']:.1f} |"
             )
+    lines += [
+        "",
+        "Reading through the whole stack (Flask test client, a member's token), p50 in ms and as a ratio to "
+        "`/healthz` timed in the same moments (goals of issue 13: availability and the free filter ≤ 5×, the week "
+        "calendar and the timeline ≤ 20×, at 1M occurrences):",
+        "",
+        "| backend | occurrences | /healthz | "
+        + " | ".join(f"{name} (≤ {goal}×)" for name, goal in READ_GOALS.items())
+        + " |",
+        "|---|---:|---:|" + "---:|" * len(READ_GOALS),
+    ]
+    for result in backends:
+        for r in result["rounds"]:
+            reads = r["reads"]
+            cells = [
+                f"{fmt(reads[name]['p50_ms'])} = {'**' if reads[name]['ratio'] <= goal else ''}"
+                f"{reads[name]['ratio']:.1f}×{'**' if reads[name]['ratio'] <= goal else ''}"
+                for name, goal in READ_GOALS.items()
+            ]
+            lines.append(
+                f"| {result['backend']} | {r['occurrences']:,} | {fmt(reads['/healthz']['p50_ms'])} | "
+                + " | ".join(cells)
+                + " |"
+            )
+    lines += ["", "A ratio in bold meets its goal."]
     for note in report.get("notes", []):
         lines += ["", note]
     RESULTS_MD.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -331,7 +331,8 @@ def timeline(
     now: datetime,
 ) -> Timeline:
     """Resources as rows against the hours of one local day; busy, closed and free stretches per row."""
-    query = catalogue_query(viewer, kind=kind, institutions=[institution] if institution else None)
+    # A row names its resource and draws its day: its features and links (load_busy reads links) stay unloaded.
+    query = catalogue_query(viewer, kind=kind, institutions=[institution] if institution else None, details=False)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     resources = list(db.session.scalars(query.limit(limit)))
     if not resources:

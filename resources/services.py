@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, false, insert, or_, select, true
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from accounts.models import Institution, Role, User
 from accounts.services import find_institution
@@ -135,8 +135,10 @@ def catalogue_query(
     q: str | None = None,
     min_capacity: int | None = None,
     feature: str | None = None,
+    details: bool = True,
 ) -> Select:
-    """The visible resources matching the filters, in catalogue order (several universities allowed)."""
+    """The visible resources matching the filters, in catalogue order (several universities allowed);
+    without `details`, their features and links are left unloaded (rows that only name the resource)."""
     query: Select = select(Resource).where(visibility_clause(viewer))
     if kind:
         query = query.where(Resource.kind == kind)
@@ -149,8 +151,11 @@ def catalogue_query(
         query = query.where(Resource.feature_rows.any(ResourceFeature.code == feature))
     for term in fold(q or "").split():
         query = query.where(Resource.search_text.like(f"%{escape_like(term)}%", escape="\\"))
-    # Self-referential links are not eager-loaded by default (no join_depth): one query for all, not one per row.
-    query = query.options(selectinload(Resource.linked))
+    if details:
+        # Self-referential links are not eager-loaded by default (no join_depth): one query for all, not one per row.
+        query = query.options(selectinload(Resource.linked))
+    else:
+        query = query.options(lazyload(Resource.linked), lazyload(Resource.feature_rows))
     return query.order_by(Resource.institution_id, Resource.kind, Resource.name, Resource.id)
 
 

@@ -122,20 +122,54 @@ def revoke_feed(user: User, feed_id: int) -> None:
     db.session.flush()
 
 
-@cache
-def _feed_by_hash() -> Select:
-    """The feed with its owner (joined by the relationship), in one query; built once, as every poll asks it."""
-    return select(CalendarFeed).where(CalendarFeed.token_hash == bindparam("token_hash"))
-
-
 def find_feed(token: str) -> CalendarFeed | None:
+    found = _poll(token)
+    return found[0] if found else None
+
+
+@cache
+def _poll_select() -> Select:
+    """The feed by its token hash, with its owner and the global change marker: a poll's one query."""
+    return select(CalendarFeed, *_change_marker_select().selected_columns).where(
+        CalendarFeed.token_hash == bindparam("token_hash")
+    )
+
+
+def _poll(token: str) -> tuple[CalendarFeed, tuple[Any, ...]] | None:
+    """The live feed a token names and the change marker, or None."""
     if not token or len(token) > 100:
         return None
     # Looked up by the SHA-256 of a 256-bit HMAC: the secret itself is never compared, so its timing leaks nothing.
-    feed = db.session.scalar(_feed_by_hash(), {"token_hash": _hash(token)})
-    if feed is None or feed.revoked_at is not None or not feed.user.active:
+    row = db.session.execute(_poll_select(), {"token_hash": _hash(token)}).one_or_none()
+    if row is None or row[0].revoked_at is not None or not row[0].user.active:
         return None
-    return feed
+    return row[0], tuple(row[1:])
+
+
+# Scopes whose bytes depend only on the feed's rows and on who its owner is (id, role, university), all of
+# which the poll's one query reads: an unchanged poll of them is answered without building the feed's query.
+_QUICK_SCOPES = {"mine", "resource", "institution"}
+
+
+def private_feed_bytes(token: str, base_url: str, now: datetime) -> RenderedFeed | None:
+    """A private feed's bytes for a poll, or None for a token that names no live feed. Unchanged
+    since the last poll (the marker has not moved), it costs one query."""
+    found = _poll(token)
+    if found is None:
+        return None
+    feed, marker = found
+    quick = None
+    if parse_scope(feed.scope)[0] in _QUICK_SCOPES:
+        owner = feed.user
+        quick = ("poll", feed.id, feed.scope, owner.id, owner.role, owner.institution_id, base_url, now.date())
+        with _cache_lock:
+            entry = _cache.get(quick)
+        if entry is not None and entry.marker == marker:
+            return entry.rendered
+    rendered = rendered_feed(private_feed_query(feed, now), base_url, now, marker=marker)
+    if quick is not None:
+        _remember(quick, _Entry(marker, (), rendered))
+    return rendered
 
 
 # --- which occurrences a feed shows ------------------------------------------------------------
@@ -435,13 +469,23 @@ def purge_renders(now: datetime) -> int:
     return result.rowcount  # type: ignore[attr-defined]  # a CursorResult for DELETE
 
 
-def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed:
+def _remember(key: tuple, entry: _Entry) -> None:
+    with _cache_lock:
+        _cache[key] = entry
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def rendered_feed(
+    feed: FeedQuery, base_url: str, now: datetime, *, marker: tuple[Any, ...] | None = None
+) -> RenderedFeed:
     """The feed's bytes. A poll costs the global change marker when nothing changed anywhere, the
     feed's own fingerprint when something changed elsewhere, and a render only when its rows changed
     and no other process or host has rendered them yet (`feed_renders`, keyed by the feed and valid for
     one fingerprint)."""
     key = (feed.key, feed.titles_for, feed.viewer_id, feed.derive_uids, feed.event_title, base_url, now.date())
-    marker = change_marker()
+    marker = marker if marker is not None else change_marker()
     with _cache_lock:
         entry = _cache.get(key)
     if entry is not None and entry.marker == marker:
@@ -460,11 +504,7 @@ def rendered_feed(feed: FeedQuery, base_url: str, now: datetime) -> RenderedFeed
         modified = _last_modified(current, _window_moved(feed, now), datetime(2026, 1, 1, tzinfo=now.tzinfo))
         rendered = RenderedFeed(body, hashlib.sha256(body).hexdigest()[:40], modified)
         _share(shared_key, shared_fingerprint, rendered)
-    with _cache_lock:
-        _cache[key] = _Entry(marker, current, rendered)
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    _remember(key, _Entry(marker, current, rendered))
     return rendered
 
 

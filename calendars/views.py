@@ -46,12 +46,9 @@ def public_event_feed(event_id: int):
 
 @bp.get("/calendars/feeds/<token>.ics")
 def private_feed(token: str):
-    feed = services.find_feed(token)
-    if feed is None:
+    rendered = services.private_feed_bytes(token, base_url(), clock.now())
+    if rendered is None:
         raise NotFound(_l("No such feed."))
-    now = clock.now()
-    query = services.private_feed_query(feed, now)
-    rendered = services.rendered_feed(query, base_url(), now)
     return calendar_response(rendered.body, rendered.etag, rendered.last_modified, "atu-facilities.ics")
 
 

@@ -274,3 +274,42 @@ def test_a_change_elsewhere_keeps_the_bytes_a_change_here_changes_them(
     api.patch(f"/api/v1/bookings/{mine['id']}", {"title": "Nou"})
     third = fetch(client, path, **{"If-None-Match": first.headers["ETag"]})
     assert third.status_code == 200 and b"SUMMARY:Nou" in third.data
+
+
+def test_an_unchanged_poll_costs_one_query(app, client, api, feed_url, make_resource):
+    """Nothing changed anywhere since the last poll: the feed, its owner and the global change marker come
+    in one query, and the feed's own query is not even built."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    api.book(make_resource(), f"{D}T10:00", f"{D}T11:00")
+    path = feed_url()
+    etag = fetch(client, path).headers["ETag"]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert fetch(client, path, **{"If-None-Match": etag}).status_code == 304
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len([s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]) == 1, statements
+
+
+def test_an_owner_who_loses_the_role_loses_the_feed_at_the_next_poll(client, api_for, make_user, feed_url):
+    """The quick answer is keyed by the owner's role and university: a manager's university feed stops at
+    once when they are no longer a manager, though no booking changed."""
+    from app.extensions import db
+
+    manager = make_user("UVT", "manager")
+    path = feed_url("institution:UVT", who=api_for(manager))
+    assert fetch(client, path).status_code == 200
+    assert fetch(client, path).status_code == 200  # now answered from the quick cache
+    manager.role = "member"
+    db.session.commit()
+    assert fetch(client, path).status_code == 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -471,25 +472,30 @@ def search_resources(
     page: int = 1,
     per_page: int = 20,
 ) -> SearchResult:
-    query = catalogue_query(
-        viewer,
-        kind=kind,
-        institutions=[institution] if institution else None,
-        q=q,
-        min_capacity=min_capacity,
-        feature=feature,
-    )
+    filters: dict[str, Any] = {
+        "kind": kind,
+        "institutions": [institution] if institution else None,
+        "q": q,
+        "min_capacity": min_capacity,
+        "feature": feature,
+    }
+    query = catalogue_query(viewer, **filters)
     if managed:
         query = query.where(managed_clause(viewer))
 
     if free_from is not None or free_to is not None:
         if free_from is None or free_to is None:
             raise InvalidInput({"free_from" if free_from is None else "free_to": _l("give both free_from and free_to")})
-        # Availability depends on each resource's zone and rules, so it is decided per candidate.
-        candidates = list(db.session.scalars(query))
-        free = filter_free(viewer, candidates, free_from, free_to)
+        # Availability depends on each resource's zone and rules, so it is decided per candidate: the candidates
+        # are read without their features and links, which only the page's own resources then load.
+        bare = catalogue_query(viewer, **filters, details=False)
+        if managed:
+            bare = bare.where(managed_clause(viewer))
+        free = filter_free(viewer, list(db.session.scalars(bare)), free_from, free_to)
         start = (page - 1) * per_page
-        return SearchResult(free[start : start + per_page], len(free), page, per_page)
+        shown = [r.id for r in free[start : start + per_page]]
+        items = list(db.session.scalars(query.where(Resource.id.in_(shown)))) if shown else []
+        return SearchResult(items, len(free), page, per_page)
 
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))

@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.extensions import db
 from tests.conftest import PASSWORD
 
 PROBLEM = "application/problem+json"
@@ -317,3 +318,33 @@ def test_api_token_from_demo_style_login(client, make_user):
         "/api/v1/resources", json={**LAB, "institution": "USVT"}, headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 201
+
+
+def test_the_free_filter_reads_a_fixed_number_of_statements_and_pages_in_catalogue_order(app, client, make_resource):
+    """The candidates are judged without their features and links; only the page's resources load them, in
+    one query each, however many resources are free (no query per row)."""
+    from sqlalchemy import event
+
+    def free_page(per_page: int) -> tuple[list[str], int, list[dict]]:
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            answer = client.get(
+                "/api/v1/resources",
+                query_string={"free_from": "2026-12-08T10:00", "free_to": "2026-12-08T12:00", "per_page": per_page},
+            ).get_json()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return statements, answer["total"], answer["items"]
+
+    labs = [make_resource(name=f"Lab {n:02d}", visibility="public", features=["microscope"]) for n in range(6)]
+    few, total, items = free_page(2)
+    many, _, all_items = free_page(6)
+    assert total == 6 and len(few) == len(many)
+    assert [i["name"] for i in all_items] == [r.name for r in labs]  # catalogue order
+    assert all(i["features"] == ["microscope"] for i in all_items)
+    assert [i["name"] for i in items] == ["Lab 00", "Lab 01"]

@@ -13,6 +13,7 @@ from bookings.api import bp as bookings_api
 from calendars.api import bp as calendars_api
 from events.api import bp as events_api
 from notifications.api import bp as notifications_api
+from reports.api import bp as reports_api
 from resources.api import bp as resources_api
 
 
@@ -32,7 +33,15 @@ def register_api(app: Flask) -> None:
     api.add_url_rule("/openapi.json", "openapi_document", openapi_document)
     # Bearer tokens are not sent automatically by browsers, so the API needs no CSRF token.
     csrf.exempt(api)
-    for child in (accounts_api, resources_api, bookings_api, events_api, calendars_api, notifications_api):
+    for child in (
+        accounts_api,
+        resources_api,
+        bookings_api,
+        events_api,
+        calendars_api,
+        notifications_api,
+        reports_api,
+    ):
         csrf.exempt(child)
         api.register_blueprint(child)
     app.register_blueprint(api)

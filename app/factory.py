@@ -26,6 +26,7 @@ from config import DevelopmentConfig
 from events.views import bp as events_views
 from notifications.receivers import register_notifications
 from notifications.views import bp as notifications_views
+from reports.views import bp as reports_views
 from resources.manage_views import bp as manage_views
 from resources.views import bp as resources_views
 
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendars_views)
     app.register_blueprint(manage_views)
     app.register_blueprint(notifications_views)
+    app.register_blueprint(reports_views)
     register_api(app)
 
 

@@ -53,14 +53,19 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 
 
 def statement(actor: User, month: str) -> list[StatementRow]:
-    """Confirmed use in the month (by occurrence start), per pair of universities.
+    """Confirmed use in the month (by occurrence start), per pair of universities."""
+    if actor.role == Role.MEMBER:
+        raise PermissionDenied(_l("Statements are for managers and admins."))
+    return exchange_between(actor, *month_bounds(month))
+
+
+def exchange_between(actor: User, start: datetime, end: datetime) -> list[StatementRow]:
+    """Confirmed use in [start, end) (by occurrence start), per pair of universities: the settlement's
+    rule, and the reports' exchange. A manager sees the pairs their university is part of.
 
     A booking's stored price is shared among its active occurrences by duration, so a series
     crossing months is billed in the months it is used.
     """
-    if actor.role == Role.MEMBER:
-        raise PermissionDenied(_l("Statements are for managers and admins."))
-    start, end = month_bounds(month)
     owner, user_inst = aliased(Institution), aliased(Institution)
     rows = db.session.execute(
         select(Booking, Occurrence, Resource, owner.code, user_inst.code)

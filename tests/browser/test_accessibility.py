@@ -60,6 +60,9 @@ PAGES = [
     Audited("/approvals", "manager.usvt"),  # nothing to decide
     Audited("/statements", "manager.umft"),
     Audited("/statements?month=2020-13", "manager.umft"),  # refused month, flashed error
+    Audited("/reports?from=2026-11-02&to=2026-11-08", "manager.umft"),  # the occupancy chart and its tables
+    Audited("/reports?from=2026-11-02&to=2026-11-08&group_by=institution", "admin.uvt"),
+    Audited("/reports?from=2026-11-08&to=2026-11-02", "manager.umft", 422),  # a refused period at its field
     Audited("/bookings", "manager.umft"),  # nothing booked
     # Search results, the week calendar and the day timeline
     Audited("/?kind=room&date=2026-11-10&start_time=10:00&end_time=12:00"),

@@ -1,0 +1,64 @@
+"""The reports' API models: queries and answers (the SPEC's section "Reports")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.apidoc import Out
+from app.validation import Day
+from resources.schemas import InstitutionCode, KindName
+
+_QUERY = ConfigDict(extra="ignore", str_strip_whitespace=True, populate_by_name=True)
+
+
+class ReportPeriod(BaseModel):
+    model_config = _QUERY
+
+    from_: Day = Field(alias="from", description="first local day, YYYY-MM-DD")
+    to: Day = Field(description="last local day, inclusive (at most 400 days after from)")
+
+
+class UtilisationQuery(ReportPeriod):
+    group_by: Literal["resource", "kind", "institution"] = "resource"
+    institution: InstitutionCode | None = None
+    kind: KindName | None = None
+    resource: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+class UtilisationRow(Out):
+    key: str = Field(description="the resource's id, the kind, or the university's code")
+    label: str
+    institution: str | None
+    open_hours: float = Field(description="opening hours less blocked and imported time, times units")
+    booked_hours: float = Field(description="confirmed occurrence time inside the open hours, times units booked")
+    occupancy: float | None = Field(description="booked ÷ open; null when nothing was open")
+    bookings: int
+    cancelled: int
+    no_shows: int
+    open_nights: int | None = Field(default=None, description="dorms: bed-nights open")
+    booked_nights: int | None = Field(default=None, description="dorms: bed-nights booked")
+
+
+class Utilisation(Out):
+    from_: str = Field(alias="from")
+    to: str
+    group_by: str
+    items: list[UtilisationRow]
+
+
+class ExchangeRow(Out):
+    owner: str = Field(description="the university whose facility was used")
+    requester_institution: str
+    bookings: int
+    hours: float
+    nights: int
+    amount: float
+    currency: str
+
+
+class Exchange(Out):
+    from_: str = Field(alias="from")
+    to: str
+    items: list[ExchangeRow]

@@ -1,0 +1,303 @@
+"""How the alliance's facilities are used: utilisation per resource, kind or university, and the exchange
+between universities (who used whose facilities).
+
+Utilisation of a resource over local days `first` … `last` (its own zone; DST days counted as lived):
+- open time: its opening hours (always open without any), less blocked and imported time, times its units;
+- booked time: the part of each confirmed booking's active occurrences inside that open time, times the
+  units booked;
+- occupancy: booked ÷ open (None when nothing was open);
+- bookings: confirmed bookings with an active occurrence starting in the period; cancelled: occurrences
+  starting in the period that were cancelled before they began; no-shows: those released after they began
+  without a check-in (bookings.services.release_no_shows);
+- dorms also in bed-nights: a night is the one before a local midnight inside the period; it is open unless
+  blocked time covers that midnight, and booked for the units of each stay that spans it.
+Each resource's rows are read once (occurrences, blocks) and swept in time order.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from accounts.models import Institution, Role, User
+from app.errors import InvalidInput, PermissionDenied
+from app.extensions import db
+from bookings.models import Booking, Occurrence, Status
+from bookings.schedule import check_year
+from bookings.statements import ZONE, StatementRow, exchange_between
+from resources.hours import closed_spans, wall_clock_utc
+from resources.models import Block, Kind, Resource
+
+MAX_DAYS = 400
+GROUPS = ("resource", "kind", "institution")
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass
+class Usage:
+    """The figures of one resource, or of a group of them (sums)."""
+
+    key: str
+    label: str
+    institution: str | None
+    open_seconds: float = 0.0
+    booked_seconds: float = 0.0
+    bookings: int = 0
+    cancelled: int = 0
+    no_shows: int = 0
+    open_nights: int | None = None
+    booked_nights: int | None = None
+    resources: int = 0
+
+    @property
+    def open_hours(self) -> Decimal:
+        return _hours(self.open_seconds)
+
+    @property
+    def booked_hours(self) -> Decimal:
+        return _hours(self.booked_seconds)
+
+    @property
+    def occupancy(self) -> Decimal | None:
+        if self.open_seconds <= 0:
+            return None
+        return Decimal(self.booked_seconds / self.open_seconds).quantize(Decimal("0.0001"))
+
+    def add(self, other: Usage) -> None:
+        self.open_seconds += other.open_seconds
+        self.booked_seconds += other.booked_seconds
+        self.bookings += other.bookings
+        self.cancelled += other.cancelled
+        self.no_shows += other.no_shows
+        self.resources += other.resources
+        if other.open_nights is not None:
+            self.open_nights = (self.open_nights or 0) + other.open_nights
+            self.booked_nights = (self.booked_nights or 0) + (other.booked_nights or 0)
+
+
+def _hours(seconds: float) -> Decimal:
+    return Decimal(seconds / 3600).quantize(Decimal("0.01"))
+
+
+@dataclass
+class Period:
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def bounds(self, tz_name: str) -> Interval:
+        """[local midnight of `first`, local midnight after `last`) as UTC instants."""
+        return wall_clock_utc(self.first, 0, tz_name), wall_clock_utc(self.last + timedelta(days=1), 0, tz_name)
+
+
+def period(first: date, last: date) -> Period:
+    check_year(first, "from")
+    check_year(last, "to")
+    if last < first:
+        raise InvalidInput({"to": _l("must not be before from")})
+    if (last - first).days + 1 > MAX_DAYS:
+        raise InvalidInput({"to": _l("a report covers at most %(num)d days", num=MAX_DAYS)})
+    return Period(first, last)
+
+
+# --- interval arithmetic (sorted, disjoint, half-open) -------------------------------------------
+
+
+def _merged(spans: Iterable[Interval]) -> list[Interval]:
+    result: list[Interval] = []
+    for start, end in sorted(spans):
+        if result and start <= result[-1][1]:
+            if end > result[-1][1]:
+                result[-1] = (result[-1][0], end)
+        elif start < end:
+            result.append((start, end))
+    return result
+
+
+def _minus(spans: Sequence[Interval], holes: Sequence[Interval]) -> list[Interval]:
+    """`spans` less `holes` (both sorted and disjoint)."""
+    result: list[Interval] = []
+    j = 0
+    for start, end in spans:
+        cursor = start
+        while j < len(holes) and holes[j][1] <= cursor:
+            j += 1
+        k = j
+        while k < len(holes) and holes[k][0] < end:
+            if holes[k][0] > cursor:
+                result.append((cursor, holes[k][0]))
+            cursor = max(cursor, holes[k][1])
+            k += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def _length(spans: Iterable[Interval]) -> float:
+    return sum((end - start).total_seconds() for start, end in spans)
+
+
+def _inside(start: datetime, end: datetime, spans: Sequence[Interval], starts: Sequence[datetime]) -> float:
+    """Seconds of [start, end) inside `spans` (sorted, disjoint; `starts` their starts)."""
+    total = 0.0
+    i = max(0, bisect.bisect_right(starts, start) - 1)
+    while i < len(spans) and spans[i][0] < end:
+        low, high = max(start, spans[i][0]), min(end, spans[i][1])
+        if low < high:
+            total += (high - low).total_seconds()
+        i += 1
+    return total
+
+
+# --- utilisation ---------------------------------------------------------------------------------
+
+
+def _scope(actor: User, institution: str | None) -> str | None:
+    """The university code the actor may report on (None: every one)."""
+    if actor.role == Role.MEMBER:
+        raise PermissionDenied(_l("Reports are for managers and admins."))
+    if actor.role == Role.MANAGER:
+        own = actor.institution.code
+        if institution and institution.upper() != own:
+            raise PermissionDenied(_l("Managers see the reports of their own university."))
+        return own
+    return institution.upper() if institution else None
+
+
+@dataclass
+class _Rows:
+    occurrences: dict[int, list[tuple]] = field(default_factory=lambda: defaultdict(list))
+    blocks: dict[int, list[Interval]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _read(resource_ids: list[int], low: datetime, high: datetime) -> _Rows:
+    rows = _Rows()
+    if not resource_ids:
+        return rows
+    occurrences = db.session.execute(
+        select(
+            Occurrence.resource_id,
+            Occurrence.start_at,
+            Occurrence.end_at,
+            Occurrence.units,
+            Occurrence.active,
+            Occurrence.cancelled_at,
+            Occurrence.checked_in_at,
+            Occurrence.booking_id,
+            Booking.status,
+        )
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .where(Occurrence.resource_id.in_(resource_ids), Occurrence.start_at < high, Occurrence.end_at > low)
+        .order_by(Occurrence.resource_id, Occurrence.start_at)
+    )
+    for row in occurrences:
+        rows.occurrences[row[0]].append(tuple(row[1:]))
+    for resource_id, start, end in db.session.execute(
+        select(Block.resource_id, Block.start_at, Block.end_at).where(
+            Block.resource_id.in_(resource_ids), Block.start_at < high, Block.end_at > low
+        )
+    ):
+        rows.blocks[resource_id].append((start, end))
+    return rows
+
+
+def resource_usage(
+    resource: Resource, when: Period, occurrences: Sequence[tuple], blocks: Sequence[Interval], locale: str = "ro"
+) -> Usage:
+    """The figures of one resource (see the module's docstring); pure, given its rows."""
+    low, high = when.bounds(resource.timezone)
+    closed = closed_spans(resource.opening_hours, resource.timezone, when.first, when.days)
+    blocked = _merged((max(s, low), min(e, high)) for s, e in blocks)
+    available = _minus(_minus([(low, high)], _merged(closed)), blocked)
+    starts = [s for s, _ in available]
+    usage = Usage(str(resource.id), resource.display_name(locale), resource.institution.code, resources=1)
+    usage.open_seconds = _length(available) * resource.units
+    booked_ids: set[int] = set()
+    for start, end, units, active, cancelled_at, checked_in_at, booking_id, status in occurrences:
+        begins_inside = low <= start < high
+        if active and status == Status.CONFIRMED:
+            usage.booked_seconds += _inside(start, end, available, starts) * units
+            if begins_inside:
+                booked_ids.add(booking_id)
+        elif not active and cancelled_at is not None and begins_inside:
+            if cancelled_at < start:
+                usage.cancelled += 1
+            elif checked_in_at is None:
+                usage.no_shows += 1
+    usage.bookings = len(booked_ids)
+    if resource.kind == Kind.DORM:
+        midnights = [wall_clock_utc(when.first + timedelta(days=n + 1), 0, resource.timezone) for n in range(when.days)]
+        usage.open_nights = sum(resource.units for m in midnights if not _covers(blocked, m))
+        usage.booked_nights = sum(
+            units * sum(1 for m in midnights if start < m <= end)
+            for start, end, units, active, _, _, _, status in occurrences
+            if active and status == Status.CONFIRMED
+        )
+    return usage
+
+
+def _covers(spans: Sequence[Interval], moment: datetime) -> bool:
+    return any(start <= moment < end for start, end in spans)
+
+
+def utilisation(
+    actor: User,
+    when: Period,
+    *,
+    group_by: str = "resource",
+    institution: str | None = None,
+    kind: str | None = None,
+    resource_id: int | None = None,
+    locale: str = "ro",
+) -> list[Usage]:
+    """Utilisation rows in catalogue order (a university's code, a kind, or a resource per row)."""
+    if group_by not in GROUPS:
+        raise InvalidInput({"group_by": _l("use resource, kind or institution")})
+    code = _scope(actor, institution)
+    query = select(Resource).join(Institution, Institution.id == Resource.institution_id)
+    if code:
+        query = query.where(Institution.code == code)
+    if kind:
+        query = query.where(Resource.kind == kind)
+    if resource_id is not None:
+        query = query.where(Resource.id == resource_id)
+    resources = list(db.session.scalars(query.order_by(Institution.code, Resource.kind, Resource.name, Resource.id)))
+    # One read for all: a day either side covers every zone's local days.
+    low = datetime.combine(when.first - timedelta(days=1), time(), tzinfo=UTC)
+    high = datetime.combine(when.last + timedelta(days=2), time(), tzinfo=UTC)
+    rows = _read([r.id for r in resources], low, high)
+    per_resource = [
+        resource_usage(r, when, rows.occurrences.get(r.id, []), rows.blocks.get(r.id, []), locale) for r in resources
+    ]
+    if group_by == "resource":
+        return per_resource
+    groups: dict[str, Usage] = {}
+    for resource, usage in zip(resources, per_resource, strict=True):
+        key = resource.kind if group_by == "kind" else resource.institution.code
+        label = str(Kind(resource.kind).label) if group_by == "kind" else resource.institution.name(locale)
+        institution_code = resource.institution.code if group_by == "institution" else None
+        group = groups.setdefault(key, Usage(key, label, institution_code))
+        group.add(usage)
+    return list(groups.values())
+
+
+# --- exchange ------------------------------------------------------------------------------------
+
+
+def exchange(actor: User, when: Period) -> list[StatementRow]:
+    """Who used whose facilities in the period (local days in Timișoara's calendar, as the settlement):
+    bookings, hours, bed-nights and amounts per pair of universities, the settlement statement's own rule."""
+    if actor.role == Role.MEMBER:
+        raise PermissionDenied(_l("Reports are for managers and admins."))
+    return exchange_between(actor, *when.bounds(ZONE))

@@ -1,0 +1,51 @@
+"""/reports: utilisation (a bar chart of occupancy drawn on the server, with its table) and the exchange
+between universities, for managers (their university) and admins (everything)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from app import clock
+from app.errors import DomainError, InvalidInput
+from app.forms import apply_errors
+from app.i18n import current_language
+from app.zones import to_local
+from config import DEFAULT_TIMEZONE
+from reports import services
+from reports.forms import ReportForm
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.get("/reports")
+@login_required
+def index():
+    form = ReportForm(request.args)
+    today = to_local(clock.now(), DEFAULT_TIMEZONE).date()
+    form.from_.data = form.from_.data or today - timedelta(days=29)
+    form.to.data = form.to.data or today
+    form.group_by.data = form.group_by.data or "resource"
+    status, rows, exchange = 200, [], []
+    if form.validate():
+        try:
+            when = services.period(form.from_.data, form.to.data)
+            rows = services.utilisation(
+                current_user,
+                when,
+                group_by=form.group_by.data,
+                institution=form.institution.data or None,
+                kind=form.kind.data or None,
+                locale=current_language(),
+            )
+            exchange = services.exchange(current_user, when)
+        except InvalidInput as exc:
+            apply_errors(form, exc, fields={"from": form.from_, "to": form.to})
+            status = 422
+        except DomainError:
+            raise
+    else:
+        status = 422
+    return render_template("reports/index.html", form=form, rows=rows, exchange=exchange), status

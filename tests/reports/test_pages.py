@@ -1,0 +1,46 @@
+"""The /reports page: the same figures as the API, a chart with its table, filters, permissions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.conftest import ENGLISH
+
+
+def test_a_manager_sees_their_university_with_a_chart_and_its_table(
+    client, auth, make_user, make_resource, make_booking
+):
+    lab = make_resource(institution="UPT", name="Laborator de chimie", units=1)
+    make_resource(institution="UVT", name="Sala de sport UVT")
+    make_booking(lab, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 16))
+    manager = make_user("UPT", "manager")
+    auth.login(manager.email)
+    page = client.get("/reports?from=2026-11-10&to=2026-11-10", headers=ENGLISH)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'role="img"' in html and "<figcaption" in html
+    assert "Laborator de chimie" in html and "Sala de sport UVT" not in html
+    # 6 booked hours of 24 open: 25 %, in the table and as the bar's label.
+    assert "<td>24.00</td><td>6.00</td>" in html and "25.0 %" in html
+
+
+def test_members_get_403_and_a_bad_period_is_a_message_at_the_field(client, auth, make_user):
+    member = make_user()
+    auth.login(member.email)
+    assert client.get("/reports", headers=ENGLISH).status_code == 403
+    auth.logout()
+    auth.login(make_user("UVT", "admin").email)
+    page = client.get("/reports?from=2026-11-10&to=2026-11-01", headers=ENGLISH)
+    assert page.status_code == 422
+    assert "must not be before from" in page.get_data(as_text=True)
+
+
+def test_admins_group_by_university_and_see_the_exchange(client, auth, make_user, make_resource, make_booking):
+    lab = make_resource(institution="UVT", tariffs={"own": 0, "partner": 40, "external": 90})
+    make_booking(lab, make_user("UMFT"), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12))
+    auth.login(make_user("UVT", "admin").email)
+    html = client.get("/reports?from=2026-11-10&to=2026-11-10&group_by=institution", headers=ENGLISH).get_data(
+        as_text=True
+    )
+    assert "Exchange between universities" in html
+    assert "<td>UMFT</td><td>UVT</td><td>1</td><td>2.00</td>" in html

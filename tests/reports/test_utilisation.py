@@ -1,0 +1,167 @@
+"""Utilisation and exchange, against figures computed by hand (the SPEC's section "Reports")."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from bookings.models import Occurrence
+from reports import services
+
+WEEKDAYS_WITH_LUNCH = {day: [["08:00", "12:00"], ["13:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def report(api, **query):
+    response = api.get("/api/v1/reports/utilisation", query_string=query)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def row(answer, key):
+    return next(item for item in answer["items"] if item["key"] == str(key))
+
+
+@pytest.fixture
+def boss(api_for, admin):
+    return api_for(admin)
+
+
+def test_a_week_with_a_lunch_closure_a_block_a_cancellation_and_a_no_show(
+    boss, make_resource, make_booking, make_block, make_user
+):
+    """Mon 9 – Sun 15 November 2026 (no DST): open 5 × 8 h = 40 h; a block Wed 10:00–14:00 takes 10–12 and
+    13–14 (the lunch hour was closed anyway): 37 h. Booked: Mon 09–11 (2 h) and Tue 08–12 (4 h) = 6 h.
+    A session cancelled before it began and one released as a no-show count, but are not booked time."""
+    lab = make_resource(opening_hours=WEEKDAYS_WITH_LUNCH, check_in_required=True)
+    member = make_user()
+    make_booking(lab, member, datetime(2026, 11, 9, 9), datetime(2026, 11, 9, 11))
+    make_booking(lab, member, datetime(2026, 11, 10, 8), datetime(2026, 11, 10, 12))
+    make_booking(lab, member, datetime(2026, 11, 12, 13), datetime(2026, 11, 12, 15), status="cancelled")
+    missed = make_booking(lab, member, datetime(2026, 11, 13, 8), datetime(2026, 11, 13, 9))
+    make_block(lab, datetime(2026, 11, 11, 10), datetime(2026, 11, 11, 14))
+    occurrence = missed.occurrences[0]
+    occurrence.active, occurrence.cancelled_at = False, occurrence.start_at + timedelta(minutes=16)
+    db.session.commit()
+
+    figures = row(report(boss, **{"from": "2026-11-09", "to": "2026-11-15"}), lab.id)
+    assert figures["open_hours"] == 37.0
+    assert figures["booked_hours"] == 6.0
+    assert figures["occupancy"] == round(6 / 37, 4)
+    assert (figures["bookings"], figures["cancelled"], figures["no_shows"]) == (2, 1, 1)
+    assert "open_nights" not in figures
+
+
+def test_a_multi_unit_resource_counts_units_open_and_booked(boss, make_resource, make_booking, make_user):
+    """Four lanes always open on Tue 10 Nov: 24 h × 4 = 96 lane-hours; 2 lanes 10–12 and 1 lane 11–13 = 6."""
+    pool = make_resource(kind="sports", units=4)
+    make_booking(pool, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12), units=2)
+    make_booking(pool, make_user(), datetime(2026, 11, 10, 11), datetime(2026, 11, 10, 13))
+    figures = row(report(boss, **{"from": "2026-11-10", "to": "2026-11-10"}), pool.id)
+    assert (figures["open_hours"], figures["booked_hours"], figures["occupancy"]) == (96.0, 6.0, 0.0625)
+
+
+@pytest.mark.parametrize(("day", "hours"), [("2026-10-25", 25.0), ("2026-03-29", 23.0), ("2026-10-26", 24.0)])
+def test_days_are_counted_as_lived_across_dst(boss, make_resource, day, hours):
+    """Bucharest falls back on 25 October 2026 (a 25-hour day) and springs forward on 29 March (23 hours)."""
+    hall = make_resource(kind="room", timezone="Europe/Bucharest")
+    assert row(report(boss, **{"from": day, "to": day}), hall.id)["open_hours"] == hours
+
+
+def test_a_dorm_counts_bed_nights(boss, make_resource, make_booking, make_block, make_user):
+    """Nights of 10–13 Nov (the midnights after each day): 4 beds × 4 nights = 16, less the 4 beds of the night
+    a block covers = 12; a stay checking in on the 10th and out on the 12th has 2 nights, for 2 beds = 4."""
+    dorm = make_resource(kind="dorm", units=4, check_in_time="14:00", check_out_time="11:00")
+    make_booking(dorm, make_user(), date(2026, 11, 10), date(2026, 11, 12), units=2)
+    make_block(dorm, datetime(2026, 11, 12, 22), datetime(2026, 11, 13, 6))
+    figures = row(report(boss, **{"from": "2026-11-10", "to": "2026-11-13"}), dorm.id)
+    assert (figures["open_nights"], figures["booked_nights"]) == (12, 4)
+
+
+def test_groups_sum_their_resources(boss, make_resource, make_booking, make_user):
+    first = make_resource(kind="sports", institution="UPT")
+    second = make_resource(kind="sports", institution="UPT")
+    make_booking(first, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12))
+    make_booking(second, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11))
+    day = {"from": "2026-11-10", "to": "2026-11-10"}
+    by_kind = row(report(boss, group_by="kind", institution="UPT", **day), "sports")
+    assert (by_kind["open_hours"], by_kind["booked_hours"], by_kind["bookings"]) == (48.0, 3.0, 2)
+    by_institution = row(report(boss, group_by="institution", kind="sports", **day), "UPT")
+    assert by_institution["booked_hours"] == 3.0 and by_institution["institution"] == "UPT"
+
+
+def test_members_are_refused_and_managers_see_their_own_university(api, api_for, make_user, make_resource):
+    make_resource(institution="UVT")
+    make_resource(institution="UPT")
+    period = {"from": "2026-11-10", "to": "2026-11-10"}
+    assert api.get("/api/v1/reports/utilisation", query_string=period).status_code == 403
+    assert api.get("/api/v1/reports/exchange", query_string=period).status_code == 403
+    manager = api_for(make_user("UPT", "manager"))
+    answer = report(manager, **period)
+    assert answer["items"] and {item["institution"] for item in answer["items"]} == {"UPT"}
+    refused = manager.get("/api/v1/reports/utilisation", query_string={**period, "institution": "UVT"})
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "2026-11-10", "to": "2026-11-09"}, "to"),
+        ({"from": "2026-01-01", "to": "2027-12-31"}, "to"),
+        ({"from": "2026-11-10"}, "to"),
+        ({"from": "2026-11-10", "to": "2026-11-10", "group_by": "floor"}, "group_by"),
+    ],
+)
+def test_bad_periods_are_422_at_the_field(boss, query, field):
+    response = boss.get("/api/v1/reports/utilisation", query_string=query)
+    assert response.status_code == 422
+    assert field in [error["field"] for error in response.get_json()["errors"]]
+
+
+def test_the_exchange_is_the_settlement_rule_over_any_period(boss, make_resource, make_booking, make_user):
+    """A UPT member in a UVT lab for 2 h on 10 Nov and 1 h on 2 Dec: November alone has 2 h, the period both."""
+    lab = make_resource(institution="UVT", tariffs={"own": 0, "partner": 50, "external": 90})
+    guest = make_user("UPT")
+    make_booking(lab, guest, datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12))
+    make_booking(lab, guest, datetime(2026, 12, 2, 10), datetime(2026, 12, 2, 11))
+    both = boss.get("/api/v1/reports/exchange", query_string={"from": "2026-11-01", "to": "2026-12-31"}).get_json()
+    assert both["items"] == [
+        {
+            "owner": "UVT",
+            "requester_institution": "UPT",
+            "bookings": 2,
+            "hours": 3.0,
+            "nights": 0,
+            "amount": 150.0,
+            "currency": "RON",
+        }
+    ]
+    november = boss.get("/api/v1/statements", query_string={"month": "2026-11"}).get_json()["items"][0]
+    same = boss.get("/api/v1/reports/exchange", query_string={"from": "2026-11-01", "to": "2026-11-30"}).get_json()
+    assert (same["items"][0]["hours"], same["items"][0]["amount"]) == (november["hours"], november["amount"])
+
+
+def test_the_sweep_agrees_with_a_plain_sum_when_everything_is_open(app, make_resource, make_booking, make_user):
+    """Two readers of one question: for an always-open resource, booked time is the plain sum of the
+    confirmed occurrences clipped to the period."""
+    lab = make_resource()
+    for hour in (8, 11, 15, 20):
+        make_booking(lab, make_user(), datetime(2026, 11, 10, hour), datetime(2026, 11, 10, hour + 2))
+    when = services.period(date(2026, 11, 10), date(2026, 11, 10))
+    low, high = when.bounds(lab.timezone)
+    occurrences = db.session.scalars(select(Occurrence).where(Occurrence.resource_id == lab.id)).all()
+    plain = sum((min(o.end_at, high) - max(o.start_at, low)).total_seconds() for o in occurrences) / 3600
+    admin_rows = services.utilisation(make_user("UVT", "admin"), when, resource_id=lab.id)
+    assert float(admin_rows[0].booked_hours) == plain == 8.0
+    assert low == datetime(2026, 11, 9, 22, tzinfo=UTC)
+
+
+def test_the_first_and_last_bookable_days_can_be_reported_and_the_days_beyond_cannot(boss, make_resource):
+    hall = make_resource(kind="room", timezone="Europe/Bucharest")
+    for day in ("2000-01-01", "2099-12-31"):
+        assert row(report(boss, **{"from": day, "to": day}), hall.id)["open_hours"] == 24.0
+    for day in ("1999-12-31", "2100-01-01"):
+        response = boss.get("/api/v1/reports/utilisation", query_string={"from": day, "to": day})
+        assert response.status_code == 422

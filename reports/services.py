@@ -240,7 +240,7 @@ def resource_usage(
         midnights = [wall_clock_utc(when.first + timedelta(days=n + 1), 0, resource.timezone) for n in range(when.days)]
         usage.open_nights = sum(resource.units for m in midnights if not _covers(blocked, m))
         usage.booked_nights = sum(
-            units * sum(1 for m in midnights if start < m <= end)
+            units * (bisect.bisect_right(midnights, end) - bisect.bisect_right(midnights, start))
             for start, end, units, active, _, _, _, status in occurrences
             if active and status == Status.CONFIRMED
         )

@@ -24,6 +24,7 @@ from flask import Flask
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.wrappers import Response
 
 API_PREFIX = "/api/v1"
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -116,6 +117,7 @@ class Operation:
     also: Mapping[int, type[BaseModel]] = field(default_factory=dict)
     problems: Mapping[int, type[Problem]] = field(default_factory=dict)
     body_required: bool = True
+    downloads: tuple[str, ...] = ()  # media types the success answer may also come in (a file)
 
     def responses(self) -> dict[int, type[BaseModel] | None]:
         return {self.status: self.response, **self.also}
@@ -144,12 +146,14 @@ def operation(
     also: Mapping[int, type[BaseModel]] | None = None,
     problems: Mapping[int, type[Problem]] | None = None,
     body_required: bool = True,
+    downloads: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a JSON view: its success `status` and `response` model (None for 204), the request `body`,
     `query` and `headers` models, the error statuses beyond those implied (401 always; 400 and 422 with a
     body; 422 with a query), whether it needs a token, other success answers (`also`, status → model) and
     errors with more members than `Problem` (`problems`, status → a Problem subclass). `body_required=False`
-    when an empty body means the model's defaults.
+    when an empty body means the model's defaults. `downloads`: other media types of the success answer (e.g.
+    text/csv); the view returns a Response of one of them, which passes as it is.
     The view's docstring is the summary (first line) and description."""
     if (response is None) != (status == 204):
         raise ValueError("a 204 has no response model, and every other success declares one")
@@ -169,6 +173,7 @@ def operation(
             also=dict(also or {}),
             problems=dict(problems or {}),
             body_required=body_required,
+            downloads=tuple(downloads),
         )
 
         @functools.wraps(view)
@@ -191,6 +196,10 @@ def _serialise(op: Operation, result: Any) -> Any:
         rest = tuple(rest_list)
     if op.response is None:  # a 204
         return (result, *rest) if rest else result
+    if isinstance(result, Response):
+        if result.mimetype not in op.downloads:
+            raise TypeError(f"a {result.mimetype} file answered, declared {op.downloads}")
+        return result
     models = op.responses()
     status = rest[0] if rest and isinstance(rest[0], int) else op.status
     declared = models.get(status)
@@ -310,6 +319,9 @@ def build_document(app: Flask) -> dict[str, Any]:
             described: dict[str, Any] = {"description": op.summary if status < 300 else str(status)}
             if model is not None:
                 described |= _json_content(refs[(model, "serialization")])
+            if status == op.status:
+                for media in op.downloads:
+                    described["content"][media] = {"schema": {"type": "string", "format": "binary"}}
             responses[str(status)] = described
         for status in op.error_statuses():
             problem = refs[(op.problem(status), "serialization")]

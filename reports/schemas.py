@@ -20,7 +20,11 @@ class ReportPeriod(BaseModel):
     to: Day = Field(description="last local day, inclusive (at most 400 days after from)")
 
 
-class UtilisationQuery(ReportPeriod):
+class ReportQuery(ReportPeriod):
+    format: Literal["json", "csv", "xlsx"] = Field(default="json", description="json, or a csv or xlsx file")
+
+
+class UtilisationQuery(ReportQuery):
     group_by: Literal["resource", "kind", "institution"] = "resource"
     institution: InstitutionCode | None = None
     kind: KindName | None = None

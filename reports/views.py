@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from app import clock
-from app.errors import DomainError, InvalidInput
+from app.errors import InvalidInput
 from app.forms import apply_errors
 from app.i18n import current_language
 from app.zones import to_local
 from config import DEFAULT_TIMEZONE
-from reports import services
+from reports import answers, services
 from reports.forms import ReportForm
 
 bp = Blueprint("reports", __name__)
@@ -44,8 +44,27 @@ def index():
         except InvalidInput as exc:
             apply_errors(form, exc, fields={"from": form.from_, "to": form.to})
             status = 422
-        except DomainError:
-            raise
     else:
         status = 422
     return render_template("reports/index.html", form=form, rows=rows, exchange=exchange), status
+
+
+@bp.get("/reports/<any(utilisation, exchange):report>.<any(csv, xlsx):fmt>")
+@login_required
+def download(report: str, fmt: str):
+    """The page's figures as a file: the same filters, the API's rows."""
+    form = ReportForm(request.args)
+    if not form.validate() or not form.from_.data or not form.to.data:
+        abort(422)
+    when = services.period(form.from_.data, form.to.data)
+    if report == "exchange":
+        return answers.as_file(answers.exchange(current_user, when), fmt, when)
+    answer = answers.utilisation(
+        current_user,
+        when,
+        group_by=form.group_by.data or "resource",
+        institution=form.institution.data or None,
+        kind=form.kind.data or None,
+        locale=current_language(),
+    )
+    return answers.as_file(answer, fmt, when)

@@ -44,3 +44,17 @@ def test_admins_group_by_university_and_see_the_exchange(client, auth, make_user
     )
     assert "Exchange between universities" in html
     assert "<td>UMFT</td><td>UVT</td><td>1</td><td>2.00</td>" in html
+
+
+def test_the_page_downloads_its_figures_as_files(client, auth, make_user, make_resource, make_booking):
+    lab = make_resource(institution="UPT", name="Laborator de fizică")
+    make_booking(lab, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 16))
+    auth.login(make_user("UPT", "manager").email)
+    page = client.get("/reports?from=2026-11-10&to=2026-11-10", headers=ENGLISH).get_data(as_text=True)
+    assert "/reports/utilisation.csv?" in page and "/reports/utilisation.xlsx?" in page
+    csv_file = client.get("/reports/utilisation.csv?from=2026-11-10&to=2026-11-10", headers=ENGLISH)
+    assert csv_file.mimetype == "text/csv"
+    assert f"{lab.id},Laborator de fizică,UPT,24.0,6.0,0.25" in csv_file.get_data(as_text=True)
+    xlsx = client.get("/reports/exchange.xlsx?from=2026-11-10&to=2026-11-10", headers=ENGLISH)
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert client.get("/reports/utilisation.csv?from=2026-11-10", headers=ENGLISH).status_code == 422

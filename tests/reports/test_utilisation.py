@@ -20,6 +20,10 @@ def report(api, **query):
     return response.get_json()
 
 
+def download(api, path, language, **query):
+    return api.client.get(path, query_string=query, headers={**api.headers, "Accept-Language": language})
+
+
 def row(answer, key):
     return next(item for item in answer["items"] if item["key"] == str(key))
 
@@ -165,3 +169,50 @@ def test_the_first_and_last_bookable_days_can_be_reported_and_the_days_beyond_ca
     for day in ("1999-12-31", "2100-01-01"):
         response = boss.get("/api/v1/reports/utilisation", query_string={"from": day, "to": day})
         assert response.status_code == 422
+
+
+def test_csv_and_xlsx_hold_the_same_numbers_as_the_api(boss, make_resource, make_booking, make_user):
+    """Numbers as numbers and dates as dates in the XLSX (read back with openpyxl), headers in the caller's
+    language, and a cell that would run as a formula quoted in both files."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    pool = make_resource(kind="sports", units=4, name="=HYPERLINK(1)")
+    make_booking(pool, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12), units=2)
+    period = {"from": "2026-11-10", "to": "2026-11-10"}
+    api_row = row(report(boss, **period), pool.id)
+
+    as_csv = download(boss, "/api/v1/reports/utilisation", "en", **period, format="csv")
+    assert as_csv.status_code == 200 and as_csv.mimetype == "text/csv"
+    assert 'filename="atu-utilisation-resource-2026-11-10-2026-11-10.csv"' in as_csv.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))
+    assert table[0][:5] == ["From", "To", "Key", "Name", "University"]
+    line = next(r for r in table if r[2] == str(pool.id))
+    assert line[3] == "'=HYPERLINK(1)"
+    assert (float(line[5]), float(line[6]), float(line[7])) == (
+        api_row["open_hours"],
+        api_row["booked_hours"],
+        api_row["occupancy"],
+    )
+
+    as_xlsx = download(boss, "/api/v1/reports/utilisation", "ro", **period, format="xlsx")
+    assert as_xlsx.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = load_workbook(io.BytesIO(as_xlsx.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("De la", "Până la", "Cheie")
+    found = next(r for r in rows[1:] if r[2] == str(pool.id))
+    assert found[0] == datetime(2026, 11, 10)  # a date cell (openpyxl reads dates as datetimes)
+    assert found[3] == "'=HYPERLINK(1)"
+    assert (found[5], found[6], found[7]) == (96.0, 4.0, api_row["occupancy"])
+
+
+def test_the_exchange_downloads_as_csv(boss, make_resource, make_booking, make_user):
+    lab = make_resource(institution="UVT", tariffs={"own": 0, "partner": 50, "external": 90})
+    make_booking(lab, make_user("UPT"), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12))
+    period = {"from": "2026-11-01", "to": "2026-11-30"}
+    response = download(boss, "/api/v1/reports/exchange", "en", **period, format="csv")
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("From,To,Facilities of,Used by")
+    assert lines[1] == "2026-11-01,2026-11-30,UVT,UPT,1,2.0,0,100.0,RON"

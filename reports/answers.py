@@ -1,0 +1,75 @@
+"""The reports' answers, one builder for the API and the page: the JSON models, and the same rows as files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from accounts.models import User
+from app.filenames import content_disposition
+from reports import downloads, services
+from reports.schemas import Exchange, ExchangeRow, Utilisation, UtilisationRow
+
+
+def _row(usage: services.Usage) -> UtilisationRow:
+    values: dict[str, Any] = {
+        "key": usage.key,
+        "label": usage.label,
+        "institution": usage.institution,
+        "open_hours": float(usage.open_hours),
+        "booked_hours": float(usage.booked_hours),
+        "occupancy": None if usage.occupancy is None else float(usage.occupancy),
+        "bookings": usage.bookings,
+        "cancelled": usage.cancelled,
+        "no_shows": usage.no_shows,
+    }
+    if usage.open_nights is not None:
+        values |= {"open_nights": usage.open_nights, "booked_nights": usage.booked_nights}
+    return UtilisationRow.model_validate(values)
+
+
+def utilisation(actor: User, when: services.Period, *, group_by: str = "resource", **filters: Any) -> Utilisation:
+    rows = services.utilisation(actor, when, group_by=group_by, **filters)
+    return Utilisation.model_validate(
+        {
+            "from": when.first.isoformat(),
+            "to": when.last.isoformat(),
+            "group_by": group_by,
+            "items": [_row(r) for r in rows],
+        }
+    )
+
+
+def exchange(actor: User, when: services.Period) -> Exchange:
+    items = [
+        ExchangeRow(
+            owner=r.owner_institution,
+            requester_institution=r.user_institution,
+            bookings=r.bookings,
+            hours=float(r.hours),
+            nights=r.nights,
+            amount=float(r.amount),
+            currency=r.currency,
+        )
+        for r in services.exchange(actor, when)
+    ]
+    return Exchange.model_validate({"from": when.first.isoformat(), "to": when.last.isoformat(), "items": items})
+
+
+def as_file(answer: Utilisation | Exchange, kind: str, when: services.Period) -> Response:
+    """The same rows as a CSV or XLSX file (headers in the caller's language)."""
+    columns: tuple[str, ...]
+    if isinstance(answer, Utilisation):
+        columns, name = downloads.UTILISATION_COLUMNS, f"utilisation-{answer.group_by}"
+    else:
+        columns, name = downloads.EXCHANGE_COLUMNS, "exchange"
+    items = [item.model_dump(mode="json") for item in answer.items]
+    rows = downloads.table(when.first, when.last, items, columns)
+    stem = f"atu-{name}-{when.first.isoformat()}-{when.last.isoformat()}"
+    if kind == "csv":
+        body, media = downloads.as_csv(rows), downloads.CSV
+    else:
+        body, media = downloads.as_xlsx(rows, name), downloads.XLSX
+    headers = {"Content-Disposition": content_disposition("attachment", f"{stem}.{kind}")}
+    return Response(body, mimetype=media, headers=headers)

@@ -1,0 +1,86 @@
+"""Reports as files: CSV (cells that never run as formulas) and XLSX (numbers as numbers, dates as dates),
+with column headers in the caller's language. The rows are the API's, so the three agree."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from bookings.statements import csv_cell
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UTILISATION_COLUMNS = (
+    "key",
+    "label",
+    "institution",
+    "open_hours",
+    "booked_hours",
+    "occupancy",
+    "bookings",
+    "cancelled",
+    "no_shows",
+    "open_nights",
+    "booked_nights",
+)
+EXCHANGE_COLUMNS = ("owner", "requester_institution", "bookings", "hours", "nights", "amount", "currency")
+
+
+def headers(columns: Sequence[str]) -> list[str]:
+    names = {
+        "from": _("From"),
+        "to": _("To"),
+        "key": _("Key"),
+        "label": _("Name"),
+        "institution": _("University"),
+        "open_hours": _("Open hours"),
+        "booked_hours": _("Booked hours"),
+        "occupancy": _("Occupancy"),
+        "bookings": _("Bookings"),
+        "cancelled": _("Cancelled"),
+        "no_shows": _("No-shows"),
+        "open_nights": _("Bed-nights open"),
+        "booked_nights": _("Bed-nights booked"),
+        "owner": _("Facilities of"),
+        "requester_institution": _("Used by"),
+        "hours": _("Hours"),
+        "nights": _("Nights"),
+        "amount": _("Amount"),
+        "currency": _("Currency"),
+    }
+    return [names[column] for column in columns]
+
+
+def table(first: date, last: date, items: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
+    """The header row, then one row per item: the period's days first, then the item's values."""
+    rows: list[list[Any]] = [headers(("from", "to", *columns))]
+    rows += [[first, last, *(item.get(column) for column in columns)] for item in items]
+    return rows
+
+
+def as_csv(rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([cell.isoformat() if isinstance(cell, date) else csv_cell(cell) for cell in row])
+    return out.getvalue().encode("utf-8")
+
+
+def as_xlsx(rows: list[list[Any]], sheet: str) -> bytes:
+    book = Workbook()
+    worksheet = book.active
+    worksheet.title = sheet[:31]
+    for row in rows:
+        worksheet.append([csv_cell(cell) if isinstance(cell, str) else cell for cell in row])
+    for cells in worksheet.iter_rows(min_row=2, max_col=2):
+        for cell in cells:
+            cell.number_format = "yyyy-mm-dd"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -524,7 +524,7 @@ def test_resource_page_links_managers_to_the_manage_pages(client, auth, upt_mana
     assert "/manage/resources/" not in client.get(f"/resources/{resource.id}", headers=ENGLISH).text
 
 
-@pytest.mark.parametrize("role, links", [("manager", 3), ("admin", 5), ("member", 0)])
+@pytest.mark.parametrize("role, links", [("manager", 4), ("admin", 6), ("member", 0)])
 def test_manage_menu_in_the_header(client, auth, make_user, role, links):
     login_as(auth, make_user("UPT", role))
     page = client.get("/bookings", headers=ENGLISH).text
@@ -533,7 +533,9 @@ def test_manage_menu_in_the_header(client, auth, make_user, role, links):
         assert menu is None
         return
     hrefs = re.findall(r'href="([^"]+)"', menu.group(1))
-    assert hrefs == ["/approvals", "/statements", "/manage/resources", "/admin/users", "/admin/mail"][:links]
+    assert (
+        hrefs == ["/approvals", "/statements", "/reports", "/manage/resources", "/admin/users", "/admin/mail"][:links]
+    )
     assert "<summary" in menu.group(1) and "Manage</summary>" in menu.group(1)
 
 

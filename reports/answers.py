@@ -20,9 +20,13 @@ def _row(usage: services.Usage) -> UtilisationRow:
         "open_hours": float(usage.open_hours),
         "booked_hours": float(usage.booked_hours),
         "occupancy": None if usage.occupancy is None else float(usage.occupancy),
+        "prime_open_hours": float(usage.prime_open_hours),
+        "prime_booked_hours": float(usage.prime_booked_hours),
+        "prime_occupancy": None if usage.prime_occupancy is None else float(usage.prime_occupancy),
         "bookings": usage.bookings,
         "cancelled": usage.cancelled,
         "no_shows": usage.no_shows,
+        "no_show_rate": None if usage.no_show_rate is None else float(usage.no_show_rate),
     }
     if usage.open_nights is not None:
         values |= {"open_nights": usage.open_nights, "booked_nights": usage.booked_nights}

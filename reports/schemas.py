@@ -38,9 +38,13 @@ class UtilisationRow(Out):
     open_hours: float = Field(description="opening hours less blocked and imported time, times units")
     booked_hours: float = Field(description="confirmed occurrence time inside the open hours, times units booked")
     occupancy: float | None = Field(description="booked ÷ open; null when nothing was open")
+    prime_open_hours: float = Field(description="open hours inside prime time (default weekdays 09:00–17:00)")
+    prime_booked_hours: float
+    prime_occupancy: float | None
     bookings: int
     cancelled: int
     no_shows: int
+    no_show_rate: float | None = Field(description="no-shows ÷ (bookings + no-shows); null without either")
     open_nights: int | None = Field(default=None, description="dorms: bed-nights open")
     booked_nights: int | None = Field(default=None, description="dorms: bed-nights booked")
 

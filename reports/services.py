@@ -5,7 +5,8 @@ Utilisation of a resource over local days `first` … `last` (its own zone; DST 
 - open time: its opening hours (always open without any), less blocked and imported time, times its units;
 - booked time: the part of each confirmed booking's active occurrences inside that open time, times the
   units booked;
-- occupancy: booked ÷ open (None when nothing was open);
+- occupancy: booked ÷ open (None when nothing was open); the same inside prime time (default weekdays
+  09:00–17:00 local; REPORT_PRIME_TIME, as opening hours);
 - bookings: confirmed bookings with an active occurrence starting in the period; cancelled: occurrences
   starting in the period that were cancelled before they began; no-shows: those released after they began
   without a check-in (bookings.services.release_no_shows);
@@ -26,6 +27,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, case, cast, extract, select
 
@@ -39,6 +41,8 @@ from resources.hours import closed_spans, wall_clock_utc
 from resources.models import Block, Kind, Resource
 
 MAX_DAYS = 400
+# Prime time, as opening hours in each resource's zone (REPORT_PRIME_TIME overrides it).
+PRIME_TIME = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 GROUPS = ("resource", "kind", "institution")
 
 Interval = tuple[datetime, datetime]
@@ -53,6 +57,8 @@ class Usage:
     institution: str | None
     open_seconds: float = 0.0
     booked_seconds: float = 0.0
+    prime_open_seconds: float = 0.0
+    prime_booked_seconds: float = 0.0
     bookings: int = 0
     cancelled: int = 0
     no_shows: int = 0
@@ -70,13 +76,30 @@ class Usage:
 
     @property
     def occupancy(self) -> Decimal | None:
-        if self.open_seconds <= 0:
-            return None
-        return Decimal(self.booked_seconds / self.open_seconds).quantize(Decimal("0.0001"))
+        return _share(self.booked_seconds, self.open_seconds)
+
+    @property
+    def prime_open_hours(self) -> Decimal:
+        return _hours(self.prime_open_seconds)
+
+    @property
+    def prime_booked_hours(self) -> Decimal:
+        return _hours(self.prime_booked_seconds)
+
+    @property
+    def prime_occupancy(self) -> Decimal | None:
+        return _share(self.prime_booked_seconds, self.prime_open_seconds)
+
+    @property
+    def no_show_rate(self) -> Decimal | None:
+        """No-shows among the sessions that were due: those kept (booked) and those missed."""
+        return _share(self.no_shows, self.bookings + self.no_shows)
 
     def add(self, other: Usage) -> None:
         self.open_seconds += other.open_seconds
         self.booked_seconds += other.booked_seconds
+        self.prime_open_seconds += other.prime_open_seconds
+        self.prime_booked_seconds += other.prime_booked_seconds
         self.bookings += other.bookings
         self.cancelled += other.cancelled
         self.no_shows += other.no_shows
@@ -84,6 +107,10 @@ class Usage:
         if other.open_nights is not None:
             self.open_nights = (self.open_nights or 0) + other.open_nights
             self.booked_nights = (self.booked_nights or 0) + (other.booked_nights or 0)
+
+
+def _share(part: float, whole: float) -> Decimal | None:
+    return None if whole <= 0 else Decimal(part / whole).quantize(Decimal("0.0001"))
 
 
 def _hours(seconds: float) -> Decimal:
@@ -242,16 +269,23 @@ def resource_usage(
     sessions: Sequence[tuple[float, float, int, int, int]],
     blocks: Sequence[Interval],
     locale: str = "ro",
+    prime: dict | None = None,
 ) -> Usage:
-    """The figures of one resource (see the module's docstring); pure, given its rows."""
+    """The figures of one resource (see the module's docstring); pure, given its rows. `prime` is prime time
+    as opening hours ({"mon": [["09:00", "17:00"]], ...}, in the resource's zone)."""
     low, high = when.bounds(resource.timezone)
     closed = _closed(json.dumps(resource.opening_hours, sort_keys=True), resource.timezone, when.first, when.days)
     blocked = _merged((max(s, low), min(e, high)) for s, e in blocks)
-    available = [(s.timestamp(), e.timestamp()) for s, e in _minus(_minus([(low, high)], closed), blocked)]
+    open_spans = _minus(_minus([(low, high)], closed), blocked)
+    available = [(s.timestamp(), e.timestamp()) for s, e in open_spans]
     starts = [s for s, _ in available]
+    outside_prime = _closed(json.dumps(prime or PRIME_TIME, sort_keys=True), resource.timezone, when.first, when.days)
+    prime_spans = [(s.timestamp(), e.timestamp()) for s, e in _minus(open_spans, outside_prime)]
+    prime_starts = [s for s, _ in prime_spans]
     first, last = low.timestamp(), high.timestamp()
     usage = Usage(str(resource.id), resource.display_name(locale), resource.institution.code, resources=1)
     usage.open_seconds = sum(e - s for s, e in available) * resource.units
+    usage.prime_open_seconds = sum(e - s for s, e in prime_spans) * resource.units
     booked: list[tuple[float, float, int]] = []
     booking_ids: set[int] = set()
     for start, end, units, state, booking_id in sessions:
@@ -259,6 +293,7 @@ def resource_usage(
         if state == CONFIRMED:
             booked.append((start, end, units))
             usage.booked_seconds += _inside(start, end, available, starts) * units
+            usage.prime_booked_seconds += _inside(start, end, prime_spans, prime_starts) * units
             if inside:
                 booking_ids.add(booking_id)
         elif inside and state == CANCELLED:
@@ -311,8 +346,10 @@ def utilisation(
         query = query.where(Resource.id == resource_id)
     resources = list(db.session.scalars(query.order_by(Institution.code, Resource.kind, Resource.name, Resource.id)))
     rows = _read(resources, when)
+    prime = current_app.config.get("REPORT_PRIME_TIME") or PRIME_TIME
     per_resource = [
-        resource_usage(r, when, rows.sessions.get(r.id, []), rows.blocks.get(r.id, []), locale) for r in resources
+        resource_usage(r, when, rows.sessions.get(r.id, []), rows.blocks.get(r.id, []), locale, prime)
+        for r in resources
     ]
     if group_by == "resource":
         return per_resource
@@ -335,3 +372,29 @@ def exchange(actor: User, when: Period) -> list[StatementRow]:
     if actor.role == Role.MEMBER:
         raise PermissionDenied(_l("Reports are for managers and admins."))
     return exchange_between(actor, *when.bounds(ZONE))
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+BOTTLENECK = Decimal("0.8")
+
+
+@dataclass
+class Findings:
+    """What helps decide, from utilisation rows: bottlenecks (occupancy at 80 % or more), the least used
+    (lowest occupancy first), those unused in the period (open, nothing booked), and no-show rates."""
+
+    bottlenecks: list[Usage]
+    least_used: list[Usage]
+    unused: list[Usage]
+    no_shows: list[Usage]
+
+
+def findings(rows: Sequence[Usage], *, limit: int = 5) -> Findings:
+    measured = [r for r in rows if r.occupancy is not None]
+    return Findings(
+        bottlenecks=sorted((r for r in measured if r.occupancy >= BOTTLENECK), key=lambda r: -r.occupancy),  # type: ignore[operator]
+        least_used=sorted((r for r in measured if r.booked_seconds > 0), key=lambda r: r.occupancy)[:limit],  # type: ignore[arg-type, return-value]
+        unused=[r for r in measured if r.booked_seconds == 0],
+        no_shows=sorted((r for r in rows if r.no_shows), key=lambda r: -(r.no_show_rate or 0))[:limit],
+    )

@@ -28,7 +28,7 @@ def index():
     form.from_.data = form.from_.data or today - timedelta(days=29)
     form.to.data = form.to.data or today
     form.group_by.data = form.group_by.data or "resource"
-    status, rows, exchange = 200, [], []
+    status, rows, exchange, found = 200, [], [], None
     if form.validate():
         try:
             when = services.period(form.from_.data, form.to.data)
@@ -41,12 +41,13 @@ def index():
                 locale=current_language(),
             )
             exchange = services.exchange(current_user, when)
+            found = services.findings(rows)
         except InvalidInput as exc:
             apply_errors(form, exc, fields={"from": form.from_, "to": form.to})
             status = 422
     else:
         status = 422
-    return render_template("reports/index.html", form=form, rows=rows, exchange=exchange), status
+    return render_template("reports/index.html", form=form, rows=rows, exchange=exchange, found=found), status
 
 
 @bp.get("/reports/<any(utilisation, exchange):report>.<any(csv, xlsx):fmt>")

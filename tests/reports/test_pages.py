@@ -58,3 +58,21 @@ def test_the_page_downloads_its_figures_as_files(client, auth, make_user, make_r
     xlsx = client.get("/reports/exchange.xlsx?from=2026-11-10&to=2026-11-10", headers=ENGLISH)
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert client.get("/reports/utilisation.csv?from=2026-11-10", headers=ENGLISH).status_code == 422
+
+
+def test_findings_name_bottlenecks_the_least_used_and_the_unused(client, auth, make_user, make_resource, make_booking):
+    """Three labs open 10:00–12:00 on Tuesday 10 Nov: one booked for both hours (100 %), one for one (50 %),
+    one not at all."""
+    hours = {"tue": [["10:00", "12:00"]]}
+    full = make_resource(institution="UPT", name="Plin", opening_hours=hours)
+    half = make_resource(institution="UPT", name="Pe jumătate", opening_hours=hours)
+    make_resource(institution="UPT", name="Gol", opening_hours=hours)
+    make_booking(full, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12))
+    make_booking(half, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11))
+    auth.login(make_user("UPT", "manager").email)
+    html = client.get("/reports?from=2026-11-10&to=2026-11-10", headers=ENGLISH).get_data(as_text=True)
+    findings = html.split('id="findings-title"', 1)[1].split('id="exchange-title"', 1)[0]
+    bottlenecks, least, unused, _ = findings.split("<section")[1:]
+    assert "Plin — 100 %" in bottlenecks and "Pe jumătate" not in bottlenecks
+    assert least.index("Pe jumătate") < least.index("Plin")
+    assert "Gol" in unused and "Plin" not in unused

@@ -55,7 +55,12 @@ def test_a_week_with_a_lunch_closure_a_block_a_cancellation_and_a_no_show(
     assert figures["booked_hours"] == 6.0
     assert figures["occupancy"] == round(6 / 37, 4)
     assert (figures["bookings"], figures["cancelled"], figures["no_shows"]) == (2, 1, 1)
+    assert figures["no_show_rate"] == round(1 / 3, 4)
     assert "open_nights" not in figures
+    # Prime time, weekdays 09–17: 3 h + 4 h a day = 35 h, less the block's 10–12 and 13–14 = 32 h open;
+    # booked inside it: Mon 09–11 and Tue 09–12 = 5 h.
+    assert (figures["prime_open_hours"], figures["prime_booked_hours"]) == (32.0, 5.0)
+    assert figures["prime_occupancy"] == round(5 / 32, 4)
 
 
 def test_a_multi_unit_resource_counts_units_open_and_booked(boss, make_resource, make_booking, make_user):
@@ -65,6 +70,24 @@ def test_a_multi_unit_resource_counts_units_open_and_booked(boss, make_resource,
     make_booking(pool, make_user(), datetime(2026, 11, 10, 11), datetime(2026, 11, 10, 13))
     figures = row(report(boss, **{"from": "2026-11-10", "to": "2026-11-10"}), pool.id)
     assert (figures["open_hours"], figures["booked_hours"], figures["occupancy"]) == (96.0, 6.0, 0.0625)
+
+
+def test_prime_time_is_configurable(app, boss, make_resource, make_booking, make_user, monkeypatch):
+    pool = make_resource(kind="sports", units=4)
+    make_booking(pool, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12), units=2)
+    day = {"from": "2026-11-10", "to": "2026-11-10"}
+    figures = row(report(boss, **day), pool.id)  # a Tuesday: 09–17 is prime time by default
+    assert (figures["prime_open_hours"], figures["prime_booked_hours"], figures["prime_occupancy"]) == (
+        32.0,
+        4.0,
+        0.125,
+    )
+    monkeypatch.setitem(app.config, "REPORT_PRIME_TIME", {"tue": [["11:00", "13:00"]]})
+    figures = row(report(boss, **day), pool.id)
+    assert (figures["prime_open_hours"], figures["prime_booked_hours"]) == (8.0, 2.0)
+    monkeypatch.setitem(app.config, "REPORT_PRIME_TIME", {"sat": [["10:00", "12:00"]]})
+    figures = row(report(boss, **day), pool.id)
+    assert (figures["prime_open_hours"], figures["prime_occupancy"]) == (0.0, None)
 
 
 @pytest.mark.parametrize(("day", "hours"), [("2026-10-25", 25.0), ("2026-03-29", 23.0), ("2026-10-26", 24.0)])

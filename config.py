@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,8 @@ class Config:
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
     MAIL_BATCH = int(os.environ.get("MAIL_BATCH", 50))  # rows a send-mail run claims at a time
     IMPORT_ALLOW_PRIVATE_HOSTS = env_flag("IMPORT_ALLOW_PRIVATE_HOSTS")
+    # Prime time of the reports, as opening hours in each resource's zone (JSON); unset: weekdays 09:00-17:00.
+    REPORT_PRIME_TIME = json.loads(os.environ.get("REPORT_PRIME_TIME") or "null")
     # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (app.factory.trust_proxies).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     IMPORT_TIMEOUT_SECONDS = float(os.environ.get("IMPORT_TIMEOUT_SECONDS", 10))

@@ -398,3 +398,38 @@ def findings(rows: Sequence[Usage], *, limit: int = 5) -> Findings:
         unused=[r for r in measured if r.booked_seconds == 0],
         no_shows=sorted((r for r in rows if r.no_shows), key=lambda r: -(r.no_show_rate or 0))[:limit],
     )
+
+
+@dataclass
+class Matrix:
+    """The exchange as a grid: who used (rows) whose facilities (columns), hours in each cell."""
+
+    users: list[str]
+    owners: list[str]
+    hours: dict[tuple[str, str], Decimal]
+    nights: dict[tuple[str, str], int]
+
+    @property
+    def most(self) -> Decimal:
+        return max(self.hours.values(), default=Decimal(0))
+
+    def shade(self, user: str, owner: str) -> float:
+        """The cell's opacity: 0.04 when empty, up to 1 for the busiest pair."""
+        value = self.hours.get((user, owner))
+        if not value or not self.most:
+            return 0.04
+        return round(0.08 + 0.92 * float(value / self.most), 2)
+
+
+def exchange_matrix(rows: Sequence[StatementRow]) -> Matrix:
+    hours: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    nights: dict[tuple[str, str], int] = defaultdict(int)
+    for r in rows:
+        hours[(r.user_institution, r.owner_institution)] += r.hours
+        nights[(r.user_institution, r.owner_institution)] += r.nights
+    return Matrix(
+        sorted({r.user_institution for r in rows}),
+        sorted({r.owner_institution for r in rows}),
+        dict(hours),
+        dict(nights),
+    )

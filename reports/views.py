@@ -47,7 +47,9 @@ def index():
             status = 422
     else:
         status = 422
-    return render_template("reports/index.html", form=form, rows=rows, exchange=exchange, found=found), status
+    matrix = services.exchange_matrix(exchange)
+    context = {"form": form, "rows": rows, "exchange": exchange, "found": found, "matrix": matrix}
+    return render_template("reports/index.html", **context), status
 
 
 @bp.get("/reports/<any(utilisation, exchange):report>.<any(csv, xlsx):fmt>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from tests.conftest import ENGLISH
@@ -76,3 +77,17 @@ def test_findings_name_bottlenecks_the_least_used_and_the_unused(client, auth, m
     assert "Plin — 100 %" in bottlenecks and "Pe jumătate" not in bottlenecks
     assert least.index("Pe jumătate") < least.index("Plin")
     assert "Gol" in unused and "Plin" not in unused
+
+
+def test_the_exchange_is_drawn_as_a_matrix_of_hours(client, auth, make_user, make_resource, make_booking):
+    """UMFT members used 2 h of a UVT lab and 1 h of a UPT one: two shaded cells, the larger one darker."""
+    uvt_lab, upt_lab = make_resource(institution="UVT"), make_resource(institution="UPT")
+    make_booking(uvt_lab, make_user("UMFT"), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 12))
+    make_booking(upt_lab, make_user("UMFT"), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11))
+    auth.login(make_user("UVT", "admin").email)
+    html = client.get("/reports?from=2026-11-10&to=2026-11-10", headers=ENGLISH).get_data(as_text=True)
+    matrix = html.split('class="matrix"', 1)[1].split("</svg>", 1)[0]
+    assert ">UPT</text>" in matrix and ">UVT</text>" in matrix and ">UMFT</text>" in matrix
+    opacities = [float(x) for x in re.findall(r'fill-opacity="([0-9.]+)"', matrix)]
+    assert opacities == [0.54, 1.0]  # UPT (1 h of the most, 2 h), then UVT (2 h), in column order
+    assert 'aria-labelledby="matrix-caption"' in html

@@ -28,11 +28,10 @@ from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import TooManyRequests
 
 from accounts.models import Role, SignInFailure, UsageCounter, User
-from app.database import utcnow
+from app.database import upsert, utcnow
 from app.errors import RateLimited
 from app.extensions import db
 
@@ -110,12 +109,12 @@ def spend(key: str, limit: RateLimitItem, now: datetime, amount: int = 1) -> int
     period = limit.get_expiry()
     moment = int(now.timestamp())
     window = moment - moment % period
-    upsert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(UsageCounter)
+    counter = upsert(UsageCounter, db.session)
     statement = (
-        upsert.values(key=key, window_start=window, count=amount)
+        counter.values(key=key, window_start=window, count=amount)
         .on_conflict_do_update(
             index_elements=[UsageCounter.key, UsageCounter.window_start],
-            set_={"count": UsageCounter.count + upsert.excluded.count},
+            set_={"count": UsageCounter.count + counter.excluded.count},
         )
         .returning(UsageCounter.count)
     )

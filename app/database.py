@@ -11,8 +11,10 @@ a refused all-or-nothing change, the database's double-booking backstop) uses a 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -91,6 +93,13 @@ def _sqlite_savepoint_inside_transaction(conn, name) -> None:
     dbapi_connection = conn.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upsert(model: type, session: Any) -> Any:
+    """INSERT … ON CONFLICT for `model` in the dialect the session is bound to (PostgreSQL or SQLite both
+    spell it the same way once built): `.values(...).on_conflict_do_update(...)` on the result."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def render_item(type_: str, obj, autogen_context):

@@ -17,13 +17,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy import event as orm_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 
 from accounts.models import Institution, User
 from accounts.services import find_institution
-from app.database import utcnow
+from app.database import upsert, utcnow
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from bookings.models import Booking, Occurrence, Status
@@ -120,11 +119,6 @@ def regenerate_feed(user: User, feed_id: int) -> tuple[CalendarFeed, str]:
 def revoke_feed(user: User, feed_id: int) -> None:
     _own_feed(user, feed_id).revoked_at = utcnow()
     db.session.flush()
-
-
-def find_feed(token: str) -> CalendarFeed | None:
-    found = _poll(token)
-    return found[0] if found else None
 
 
 @cache
@@ -458,9 +452,9 @@ def _share(key: str, fingerprint: str, rendered: RenderedFeed) -> None:
         "last_modified": rendered.last_modified,
         "rendered_at": utcnow(),
     }
-    upsert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(FeedRender)
-    changed = {name: upsert.excluded[name] for name in values if name != "key"}
-    db.session.execute(upsert.values(**values).on_conflict_do_update(index_elements=[FeedRender.key], set_=changed))
+    render = upsert(FeedRender, db.session)
+    changed = {name: render.excluded[name] for name in values if name != "key"}
+    db.session.execute(render.values(**values).on_conflict_do_update(index_elements=[FeedRender.key], set_=changed))
 
 
 def purge_renders(now: datetime) -> int:

@@ -64,7 +64,6 @@ class Usage:
     no_shows: int = 0
     open_nights: int | None = None
     booked_nights: int | None = None
-    resources: int = 0
 
     @property
     def open_hours(self) -> Decimal:
@@ -103,7 +102,6 @@ class Usage:
         self.bookings += other.bookings
         self.cancelled += other.cancelled
         self.no_shows += other.no_shows
-        self.resources += other.resources
         if other.open_nights is not None:
             self.open_nights = (self.open_nights or 0) + other.open_nights
             self.booked_nights = (self.booked_nights or 0) + (other.booked_nights or 0)
@@ -172,10 +170,6 @@ def _minus(spans: Sequence[Interval], holes: Sequence[Interval]) -> list[Interva
         if cursor < end:
             result.append((cursor, end))
     return result
-
-
-def _length(spans: Iterable[Interval]) -> float:
-    return sum((end - start).total_seconds() for start, end in spans)
 
 
 def _inside(start: float, end: float, spans: Sequence[tuple[float, float]], starts: Sequence[float]) -> float:
@@ -283,7 +277,7 @@ def resource_usage(
     prime_spans = [(s.timestamp(), e.timestamp()) for s, e in _minus(open_spans, outside_prime)]
     prime_starts = [s for s, _ in prime_spans]
     first, last = low.timestamp(), high.timestamp()
-    usage = Usage(str(resource.id), resource.display_name(locale), resource.institution.code, resources=1)
+    usage = Usage(str(resource.id), resource.display_name(locale), resource.institution.code)
     usage.open_seconds = sum(e - s for s, e in available) * resource.units
     usage.prime_open_seconds = sum(e - s for s, e in prime_spans) * resource.units
     booked: list[tuple[float, float, int]] = []
@@ -369,8 +363,7 @@ def utilisation(
 def exchange(actor: User, when: Period) -> list[StatementRow]:
     """Who used whose facilities in the period (local days in Timișoara's calendar, as the settlement):
     bookings, hours, bed-nights and amounts per pair of universities, the settlement statement's own rule."""
-    if actor.role == Role.MEMBER:
-        raise PermissionDenied(_l("Reports are for managers and admins."))
+    _scope(actor, None)  # members are refused; a manager sees the pairs their university is part of
     return exchange_between(actor, *when.bounds(ZONE))
 
 

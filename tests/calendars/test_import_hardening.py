@@ -269,16 +269,21 @@ def test_public_address_judgement(address, public):
     assert is_public_address(address) is public
 
 
-def test_the_host_header_names_the_host_not_the_address(feeds, lab, monkeypatch):
-    port = feeds.server.server_port
+def resolve_to_loopback(monkeypatch, name: str, port: int) -> None:
+    """`name` resolves to this machine's loopback (where the test's feed server listens)."""
     real_getaddrinfo = socket.getaddrinfo
 
     def resolve(host, *args, **kwargs):
-        if host == "feeds.example":
+        if host == name:
             return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", port))]
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def test_the_host_header_names_the_host_not_the_address(feeds, lab, monkeypatch):
+    port = feeds.server.server_port
+    resolve_to_loopback(monkeypatch, "feeds.example", port)
     feeds.serve("/cal.ics", ONE)
     feed = make_import(lab, f"http://feeds.example:{port}/cal.ics")
     assert refresh(feed) and feed.event_count == 1
@@ -348,14 +353,7 @@ def test_https_to_the_checked_address_sends_the_name_and_checks_the_certificate(
 
     monkeypatch.setattr(ssl, "create_default_context", trusting)
     port = feeds.server.server_port
-    real_getaddrinfo = socket.getaddrinfo
-
-    def resolve(host, *args, **kwargs):
-        if host == "feeds.example":
-            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", port))]
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    resolve_to_loopback(monkeypatch, "feeds.example", port)
     feeds.serve("/cal.ics", ONE)
     feed = make_import(lab, f"https://feeds.example:{port}/cal.ics")
     assert refresh(feed) is works

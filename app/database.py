@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Float, MetaData, cast, event, extract
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -93,6 +93,23 @@ def _sqlite_savepoint_inside_transaction(conn, name) -> None:
     dbapi_connection = conn.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine_options(uri: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The engine's options for `uri`. On PostgreSQL, JIT compilation is off for every connection (a startup
+    parameter, no round trip): it compiled the reports' year-long aggregates for 1.2 s to run them in 0.2 s,
+    and no query of this application runs long enough to pay for it."""
+    if not uri.startswith("postgresql"):
+        return options
+    connect_args = dict(options.get("connect_args", {}))
+    connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()
+    return {**options, "connect_args": connect_args}
+
+
+def epoch_seconds(column: Any) -> Any:
+    """An instant column as seconds since 1970 (a float), in SQL on either database: sums and differences of
+    times computed by the database, and rows read as numbers instead of datetimes."""
+    return cast(extract("epoch", column), Float)
 
 
 def upsert(model: type, session: Any) -> Any:

@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import notifications.models  # noqa: F401  (the outbox table belongs to the schema)
+import reports.models  # noqa: F401  (so do the refusal counts)
 from accounts.views import bp as accounts_views
 from accounts.views import load_user
 from app.api import register_api
@@ -26,6 +27,7 @@ from config import DevelopmentConfig
 from events.views import bp as events_views
 from notifications.receivers import register_notifications
 from notifications.views import bp as notifications_views
+from reports.receivers import register_reports
 from reports.views import bp as reports_views
 from resources.manage_views import bp as manage_views
 from resources.views import bp as resources_views
@@ -110,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
 def register_receivers(app: Flask) -> None:
     """Side effects subscribe to the booking signals here, in one place (bookings never import them)."""
     register_notifications(app)
+    register_reports(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask, g, has_request_context, session
@@ -23,6 +23,27 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        run_kept()
+
+
+def keep(work: Callable[[], None]) -> None:
+    """Work to keep whatever becomes of the current transaction: a record of a refused request, which the
+    refusal's own rollback would otherwise undo. It runs after the request's (or unit of work's) commit or
+    rollback, in a transaction of its own through `db.session`; it must only write rows, and a failure is
+    logged, never the request's."""
+    db.session.info.setdefault("kept", []).append(work)
+
+
+def run_kept() -> None:
+    """Run and commit what `keep` was given since the transaction began (each on its own)."""
+    for work in db.session.info.pop("kept", []):
+        try:
+            work()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("kept work %r failed", work)
 
 
 class ItemGuard:
@@ -91,6 +112,7 @@ def register_transactions(app: Flask) -> None:
     def end_transaction(response):
         if response.status_code >= 400 or g.pop("rollback_transaction", False):
             db.session.rollback()
+            run_kept()
             return response
         try:
             db.session.commit()
@@ -98,11 +120,13 @@ def register_transactions(app: Flask) -> None:
             db.session.rollback()
             session.pop("_flashes", None)  # a "saved" message must not outlive a change that was not
             raise  # Flask answers 500 through the error handlers (and calls this again: a rollback)
+        run_kept()
         return response
 
     def roll_back_on_error(error: BaseException | None) -> None:
         if error is not None:
             db.session.rollback()
+        db.session.info.pop("kept", None)  # a request that never reached end_transaction keeps nothing
 
     app.after_request(end_transaction)
     app.teardown_request(roll_back_on_error)

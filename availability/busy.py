@@ -37,7 +37,9 @@ def linked_ids(resource_ids: Iterable[int]) -> dict[int, list[int]]:
     return dict(links)
 
 
-def _lookback(resource_ids: Sequence[int]) -> timedelta:
+def lookback(resource_ids: Sequence[int]) -> timedelta:
+    """How long before a window an occurrence of these resources overlapping it can start: their longest
+    booking ever (it only grows), so a range read of the start index need not scan all of history."""
     locked = _locked()
     if locked is not None and locked.longest.keys() >= set(resource_ids):
         return timedelta(minutes=max((locked.longest[i] for i in resource_ids), default=0))
@@ -78,7 +80,7 @@ def _held_select() -> Select:
 
 
 def _held_parameters(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[str, object]:
-    return {"ids": list(resource_ids), "start": start, "end": end, "since": start - _lookback(resource_ids)}
+    return {"ids": list(resource_ids), "start": start, "end": end, "since": start - lookback(resource_ids)}
 
 
 def held_between(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Held]]:

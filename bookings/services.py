@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -190,59 +191,73 @@ def create_booking(
     check_access(requester, resource, now)
     plan = plan_spans(resource, start, end, units, recurrence)
 
-    lock_resources([resource.id])
-    if idempotency_key:
-        earlier = db.session.scalar(
-            select(Booking).where(Booking.requester_id == requester.id, Booking.idempotency_key == idempotency_key)
-        )
-        if earlier is not None:
-            return earlier, []
-    clashes = find_clashes(resource, plan.spans, requester=requester, now=now)
-    clashing = {(c.start, c.end) for c in clashes}
-    free = [s for s in plan.spans if (s.start, s.end) not in clashing]
-    if clashes and (not skip_conflicts or not free):
-        raise BookingConflict(
-            clashes, resource, suggest(requester, resource, plan.spans[0], now=now) if len(plan.spans) == 1 else None
-        )
+    with announced_refusals(requester, now):
+        lock_resources([resource.id])
+        if idempotency_key:
+            earlier = db.session.scalar(
+                select(Booking).where(Booking.requester_id == requester.id, Booking.idempotency_key == idempotency_key)
+            )
+            if earlier is not None:
+                return earlier, []
+        clashes = find_clashes(resource, plan.spans, requester=requester, now=now)
+        clashing = {(c.start, c.end) for c in clashes}
+        free = [s for s in plan.spans if (s.start, s.end) not in clashing]
+        if clashes and (not skip_conflicts or not free):
+            raise BookingConflict(
+                clashes,
+                resource,
+                suggest(requester, resource, plan.spans[0], now=now) if len(plan.spans) == 1 else None,
+            )
 
-    budget.spend_booking(requester, now)
-    klass = requester_class(requester, resource)
-    booking = Booking(
-        resource=resource,
-        requester=requester,
-        title=title,
-        units=units,
-        status=Status.PENDING.value if needs_approval(requester, resource) else Status.CONFIRMED.value,
-        recurrence=recurrence,
-        all_day=plan.all_day,
-        price_amount=price_of(resource, klass, free, units, plan.nights),
-        currency=resource.currency,
-        requester_class=klass,
-        project_code=project_code,
-        idempotency_key=idempotency_key,
-        event_id=event_id,
-        # Requested "now" by the business clock, which also decides when a pending request expires.
-        created_at=now,
-    )
-    booking.occurrences = [
-        Occurrence(
-            resource_id=resource.id,
-            start_at=s.start,
-            end_at=s.end,
+        budget.spend_booking(requester, now)
+        klass = requester_class(requester, resource)
+        booking = Booking(
+            resource=resource,
+            requester=requester,
+            title=title,
             units=units,
-            exclusive=resource.units == 1,
-            active=True,
-            uid=new_uid(),
+            status=Status.PENDING.value if needs_approval(requester, resource) else Status.CONFIRMED.value,
+            recurrence=recurrence,
+            all_day=plan.all_day,
+            price_amount=price_of(resource, klass, free, units, plan.nights),
+            currency=resource.currency,
+            requester_class=klass,
+            project_code=project_code,
+            idempotency_key=idempotency_key,
+            event_id=event_id,
+            # Requested "now" by the business clock, which also decides when a pending request expires.
+            created_at=now,
         )
-        for s in free
-    ]
-    savepoint = writing_point()
-    db.session.add(booking)
-    note_longest(resource, free)
-    audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
-    flush_or_conflict(resource, free, savepoint)
+        booking.occurrences = [
+            Occurrence(
+                resource_id=resource.id,
+                start_at=s.start,
+                end_at=s.end,
+                units=units,
+                exclusive=resource.units == 1,
+                active=True,
+                uid=new_uid(),
+            )
+            for s in free
+        ]
+        savepoint = writing_point()
+        db.session.add(booking)
+        note_longest(resource, free)
+        audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
+        flush_or_conflict(resource, free, savepoint)
     signals.booking_created.send(booking, now=now, actor=requester)
     return booking, clashes
+
+
+@contextmanager
+def announced_refusals(actor: User, now: datetime) -> Iterator[None]:
+    """A booking refused inside the block is announced (signals.booking_refused), then raised on: the
+    reports count demand that could not be met."""
+    try:
+        yield
+    except BookingConflict as refusal:
+        signals.booking_refused.send(refusal.resource, clashes=refusal.clashes, actor=actor, now=now)
+        raise
 
 
 def writing_point() -> SessionTransaction | None:
@@ -412,7 +427,8 @@ def update_booking(
         changes["project_code"] = [booking.project_code, project_code]
         booking.project_code = project_code
     if start is not None or end is not None:
-        moved = _move(actor, booking, start, end, occurrence_id, now)
+        with announced_refusals(actor, now):
+            moved = _move(actor, booking, start, end, occurrence_id, now)
         changes.update(moved)
         signals.booking_rescheduled.send(booking, now=now, actor=actor, change=moved["moved"])
     if changes:

@@ -3,8 +3,8 @@
 The booking code sends these after the change is flushed and knows nothing of its subscribers: the
 dependency points one way, from `notifications` (and any other side effect) to `bookings`.
 
-Every signal's sender is the booking as it is right after the change, and every one
-carries `now` (the business clock) and `actor` (the user who made the change, or None for a job).
+Every signal's sender is the booking as it is right after the change (for `booking_refused`, the resource),
+and every one carries `now` (the business clock) and `actor` (the user who made the change, or None for a job).
 Receivers run synchronously, inside the transaction of the change: they should only write rows
 through `db.session` (an outbox, a delivery queue), never talk to the network. What they write is
 committed with the change or rolled back with it. A receiver that raises is not swallowed: the
@@ -54,4 +54,10 @@ waitlist_offered = _signals.signal(
 waitlist_lapsed = _signals.signal(
     "waitlist-lapsed",
     doc="A hold was not accepted in time and is rejected; it was never the requester's booking.",
+)
+booking_refused = _signals.signal(
+    "booking-refused",
+    doc="A request to book or move a booking was refused (a 409): the sender is the resource, `clashes` "
+    "the refused times with their reasons. Sent inside the transaction that the refusal rolls back: a "
+    "receiver that must outlive it hands its write to app.transactions.keep.",
 )

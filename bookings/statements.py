@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from accounts.models import Institution, Role, User
+from app.database import epoch_seconds
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
 from app.validation import one_line
-from app.zones import to_local, to_utc
+from app.zones import to_utc, zone
 from bookings.models import Booking, Occurrence, Status
 from config import DEFAULT_TIMEZONE
 from resources.models import Kind, Resource
@@ -64,54 +67,101 @@ def exchange_between(actor: User, start: datetime, end: datetime) -> list[Statem
     rule, and the reports' exchange. A manager sees the pairs their university is part of.
 
     A booking's stored price is shared among its active occurrences by duration, so a series
-    crossing months is billed in the months it is used.
+    crossing months is billed in the months it is used. The database adds up each booking's time in the
+    period and its active time in all (a year of the alliance is a quarter of a million occurrences; none is
+    loaded as an object); only a dorm's nights are counted here, in its own calendar.
     """
     owner, user_inst = aliased(Institution), aliased(Institution)
-    rows = db.session.execute(
-        select(Booking, Occurrence, Resource, owner.code, user_inst.code)
+    seconds = epoch_seconds(Occurrence.end_at) - epoch_seconds(Occurrence.start_at)
+    total = aliased(Occurrence)
+    active_total = (
+        select(func.sum(epoch_seconds(total.end_at) - epoch_seconds(total.start_at)))
+        .where(total.booking_id == Booking.id, total.active.is_(True))
+        .scalar_subquery()
+    )
+    used = (
+        select(Booking.id)
         .join(Occurrence, Occurrence.booking_id == Booking.id)
         .join(Resource, Resource.id == Booking.resource_id)
         .join(owner, owner.id == Resource.institution_id)
         .join(User, User.id == Booking.requester_id)
         .join(user_inst, user_inst.id == User.institution_id)
-        .options(selectinload(Booking.occurrences))  # each booking's total is shared among its occurrences
         .where(
             Booking.status == Status.CONFIRMED,
             Occurrence.active.is_(True),
             Occurrence.start_at >= start,
             Occurrence.start_at < end,
         )
-    ).all()
-    totals: dict[int, Decimal] = {}
-    grouped: dict[tuple[str, str, str], dict] = defaultdict(
-        lambda: {"bookings": set(), "hours": Decimal(0), "nights": 0, "amount": Decimal(0)}
     )
-    for booking, occurrence, resource, owner_code, user_code in rows:
-        if actor.role == Role.MANAGER and actor.institution.code not in (owner_code, user_code):
-            continue
-        if booking.id not in totals:
-            totals[booking.id] = sum(
-                (Decimal((o.end_at - o.start_at).total_seconds()) for o in booking.occurrences if o.active), Decimal(0)
+    if actor.role == Role.MANAGER:
+        used = used.where(or_(owner.code == actor.institution.code, user_inst.code == actor.institution.code))
+    inner = used.add_columns(
+        user_inst.code.label("user_code"),
+        owner.code.label("owner_code"),
+        Booking.currency.label("currency"),
+        Booking.price_amount.label("price"),
+        Resource.kind.label("kind"),
+        func.sum(seconds * Occurrence.units).label("unit_seconds"),
+        func.sum(seconds).label("used"),
+        # A booking without a recurrence has one occurrence (create_booking, waitlist holds): its total is
+        # its time in the period, and only a series' occurrences are added up again.
+        case((Booking.recurrence.is_(None), func.sum(seconds)), else_=active_total).label("total"),
+    ).group_by(
+        Booking.id,
+        user_inst.code,
+        owner.code,
+        Booking.currency,
+        Booking.price_amount,
+        Resource.kind,
+        Booking.recurrence,
+    )
+    per_booking = inner.subquery()
+    pair = (per_booking.c.user_code, per_booking.c.owner_code, per_booking.c.currency)
+    grouped: dict[tuple[str, str, str], dict] = defaultdict(
+        lambda: {"bookings": 0, "hours": Decimal(0), "nights": 0, "amount": Decimal(0)}
+    )
+    # Per pair: bookings, hours outside dorms, and the price of every booking used wholly in the period.
+    for user_code, owner_code, currency, count, unit_seconds, whole in db.session.execute(
+        select(
+            *pair,
+            func.count(),
+            func.sum(case((per_booking.c.kind == Kind.DORM.value, 0.0), else_=per_booking.c.unit_seconds)),
+            func.sum(case((per_booking.c.used == per_booking.c.total, per_booking.c.price), else_=0)),
+        ).group_by(*pair)
+    ):
+        entry = grouped[(user_code, owner_code, currency)]
+        entry["bookings"] = count
+        entry["hours"] = _decimal(unit_seconds or 0) / 3600
+        entry["amount"] = Decimal(str(whole or 0))
+    # A booking used partly in the period (a series across its edges) pays its share, by duration, exactly.
+    for user_code, owner_code, currency, price, used_seconds, all_seconds in db.session.execute(
+        select(*pair, per_booking.c.price, per_booking.c.used, per_booking.c.total).where(
+            per_booking.c.used != per_booking.c.total
+        )
+    ):
+        if all_seconds:
+            grouped[(user_code, owner_code, currency)]["amount"] += (
+                Decimal(price) * _decimal(used_seconds) / _decimal(all_seconds)
             )
-        seconds = Decimal((occurrence.end_at - occurrence.start_at).total_seconds())
-        share = booking.price_amount * seconds / totals[booking.id] if totals[booking.id] else Decimal(0)
-        entry = grouped[(user_code, owner_code, booking.currency)]
-        entry["bookings"].add(booking.id)
-        entry["amount"] += share
-        if resource.kind == Kind.DORM:
-            nights = (
-                to_local(occurrence.end_at, resource.timezone).date()
-                - to_local(occurrence.start_at, resource.timezone).date()
-            ).days
-            entry["nights"] += nights * occurrence.units
-        else:
-            entry["hours"] += seconds / 3600 * occurrence.units
+    # Dorm nights: the local midnights each stay spans, in its resource's calendar.
+    for user_code, owner_code, currency, first, last, units, tz in db.session.execute(
+        used.with_only_columns(
+            user_inst.code,
+            owner.code,
+            Booking.currency,
+            epoch_seconds(Occurrence.start_at),
+            epoch_seconds(Occurrence.end_at),
+            Occurrence.units,
+            Resource.timezone,
+        ).where(Resource.kind == Kind.DORM.value)
+    ):
+        grouped[(user_code, owner_code, currency)]["nights"] += _nights(first, last, tz) * units
     cents = Decimal("0.01")
     return [
         StatementRow(
             user,
             owner_code,
-            len(v["bookings"]),
+            v["bookings"],
             v["hours"].quantize(cents, ROUND_HALF_UP),
             v["nights"],
             v["amount"].quantize(cents, ROUND_HALF_UP),
@@ -140,3 +190,24 @@ def statement_csv(rows: list[StatementRow], month: str) -> str:
         cells = [month, r.user_institution, r.owner_institution, r.bookings, r.hours, r.nights, r.amount, r.currency]
         writer.writerow([csv_cell(cell) for cell in cells])
     return out.getvalue()
+
+
+def _decimal(seconds: float) -> Decimal:
+    """Seconds summed by the database (whole seconds, or microseconds at most) as an exact decimal."""
+    return Decimal(repr(round(seconds, 6)))
+
+
+def _nights(first: float, last: float, tz: str) -> int:
+    """Local midnights in (first, last]: the nights of a stay (the difference of its local dates)."""
+    midnights = _midnights(tz, int(first // 86400 - 1), int(last // 86400 + 2))
+    return bisect.bisect_right(midnights, last) - bisect.bisect_right(midnights, first)
+
+
+@lru_cache(maxsize=4096)
+def _midnights_of(tz: str, day: int) -> float:
+    local = date(1970, 1, 1) + timedelta(days=day)
+    return datetime.combine(local, time(), tzinfo=zone(tz)).timestamp()
+
+
+def _midnights(tz: str, first_day: int, last_day: int) -> list[float]:
+    return [_midnights_of(tz, day) for day in range(first_day, last_day + 1)]

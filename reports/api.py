@@ -9,7 +9,17 @@ from app.apidoc import operation
 from app.i18n import current_language
 from app.validation import parse_query
 from reports import answers, downloads, services
-from reports.schemas import Exchange, ReportQuery, Utilisation, UtilisationQuery
+from reports.schemas import (
+    Exchange,
+    Findings,
+    FindingsQuery,
+    Heatmap,
+    ReportQuery,
+    ScopeQuery,
+    Trends,
+    Utilisation,
+    UtilisationQuery,
+)
 
 bp = Blueprint("reports_api", __name__)
 
@@ -41,4 +51,37 @@ def exchange():
     query = parse_query(ReportQuery, request.args)
     when = services.period(query.from_, query.to)
     answer = answers.exchange(user, when)
+    return answers.as_file(answer, query.format, when) if query.format != "json" else answer
+
+
+@bp.get("/reports/findings")
+@operation(Findings, query=FindingsQuery, errors=(403,), auth=True)
+def findings():
+    """What helps decide: bottlenecks, the least used, the unused, no-show rates and the most refused"""
+    user = require_api_user()
+    query = parse_query(FindingsQuery, request.args)
+    when = services.period(query.from_, query.to)
+    filters = {"institution": query.institution, "kind": query.kind}
+    return answers.findings(user, when, limit=query.limit, locale=current_language(), **filters)
+
+
+@bp.get("/reports/heatmap")
+@operation(Heatmap, query=ScopeQuery, errors=(403,), auth=True, downloads=(downloads.CSV, downloads.XLSX))
+def heatmap():
+    """Open and booked hours and occupancy by local weekday and hour of the day"""
+    user = require_api_user()
+    query = parse_query(ScopeQuery, request.args)
+    when = services.period(query.from_, query.to)
+    answer = answers.heatmap(user, when, institution=query.institution, kind=query.kind, resource_id=query.resource)
+    return answers.as_file(answer, query.format, when) if query.format != "json" else answer
+
+
+@bp.get("/reports/trends")
+@operation(Trends, query=ReportQuery, errors=(403,), auth=True, downloads=(downloads.CSV, downloads.XLSX))
+def trends():
+    """The exchange between universities week by week: bookings and hours per pair"""
+    user = require_api_user()
+    query = parse_query(ReportQuery, request.args)
+    when = services.period(query.from_, query.to)
+    answer = answers.trends(user, when)
     return answers.as_file(answer, query.format, when) if query.format != "json" else answer

@@ -27,13 +27,18 @@ UTILISATION_COLUMNS = (
     "prime_booked_hours",
     "prime_occupancy",
     "bookings",
+    "checked_in",
     "cancelled",
+    "cancel_lead_hours",
     "no_shows",
     "no_show_rate",
+    "refused",
     "open_nights",
     "booked_nights",
 )
 EXCHANGE_COLUMNS = ("owner", "requester_institution", "bookings", "hours", "nights", "amount", "currency")
+HEATMAP_COLUMNS = ("weekday", "hour", "open_hours", "booked_hours", "occupancy")
+TREND_COLUMNS = ("week", "owner", "requester_institution", "bookings", "hours")
 
 
 def headers(columns: Sequence[str]) -> list[str]:
@@ -51,7 +56,13 @@ def headers(columns: Sequence[str]) -> list[str]:
         "prime_occupancy": _("Prime-time occupancy"),
         "no_show_rate": _("No-show rate"),
         "bookings": _("Bookings"),
+        "checked_in": _("Check-ins"),
         "cancelled": _("Cancelled"),
+        "cancel_lead_hours": _("Cancelled, mean hours ahead"),
+        "refused": _("Refused requests"),
+        "weekday": _("Weekday"),
+        "hour": _("Hour"),
+        "week": _("Week"),
         "no_shows": _("No-shows"),
         "open_nights": _("Bed-nights open"),
         "booked_nights": _("Bed-nights booked"),
@@ -68,8 +79,12 @@ def headers(columns: Sequence[str]) -> list[str]:
 def table(first: date, last: date, items: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
     """The header row, then one row per item: the period's days first, then the item's values."""
     rows: list[list[Any]] = [headers(("from", "to", *columns))]
-    rows += [[first, last, *(item.get(column) for column in columns)] for item in items]
+    rows += [[first, last, *(_value(column, item.get(column)) for column in columns)] for item in items]
     return rows
+
+
+def _value(column: str, value: Any) -> Any:
+    return date.fromisoformat(value) if column == "week" and value else value
 
 
 def as_csv(rows: list[list[Any]]) -> bytes:
@@ -86,9 +101,10 @@ def as_xlsx(rows: list[list[Any]], sheet: str) -> bytes:
     worksheet.title = sheet[:31]
     for row in rows:
         worksheet.append([csv_cell(cell) if isinstance(cell, str) else cell for cell in row])
-    for cells in worksheet.iter_rows(min_row=2, max_col=2):
+    for cells in worksheet.iter_rows(min_row=2):
         for cell in cells:
-            cell.number_format = "yyyy-mm-dd"
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -22,9 +22,19 @@ class ReportForm(Form):
     group_by = SelectField(_l("One row per"), validators=[Optional()])
     institution = SelectField(_l("University"), validators=[Optional()])
     kind = SelectField(_l("Kind"), validators=[Optional()])
+    resource = SelectField(_l("Resource"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.group_by.choices = list(GROUP_LABELS.items())
         self.kind.choices = [("", _l("Any kind")), *list(KIND_LABELS.items())]
         self.institution.choices = [("", _l("All universities"))] + [(c, c) for c in INSTITUTION_CODES]
+        self.resource.choices = [("", _l("Any resource"))]
+
+    def offer_resources(self, pairs) -> None:
+        """The resources the viewer may report on, as (id, name) pairs."""
+        self.resource.choices = [("", _l("Any resource")), *((str(key), label) for key, label in pairs)]
+
+    @property
+    def resource_id(self) -> int | None:
+        return int(self.resource.data) if self.resource.data else None

@@ -24,11 +24,20 @@ class ReportQuery(ReportPeriod):
     format: Literal["json", "csv", "xlsx"] = Field(default="json", description="json, or a csv or xlsx file")
 
 
-class UtilisationQuery(ReportQuery):
-    group_by: Literal["resource", "kind", "institution"] = "resource"
+class ScopeQuery(ReportQuery):
     institution: InstitutionCode | None = None
     kind: KindName | None = None
     resource: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+class UtilisationQuery(ScopeQuery):
+    group_by: Literal["resource", "kind", "institution"] = "resource"
+
+
+class FindingsQuery(ReportPeriod):
+    institution: InstitutionCode | None = None
+    kind: KindName | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 5
 
 
 class UtilisationRow(Out):
@@ -42,9 +51,17 @@ class UtilisationRow(Out):
     prime_booked_hours: float
     prime_occupancy: float | None
     bookings: int
+    checked_in: int = Field(description="sessions of those bookings checked in to")
     cancelled: int
+    cancel_lead_hours: float | None = Field(
+        description="mean hours from a cancellation to the session's start; null without cancellations"
+    )
     no_shows: int
     no_show_rate: float | None = Field(description="no-shows ÷ (bookings + no-shows); null without either")
+    refused: int = Field(description="requests refused (409) on the period's days")
+    refused_by_reason: dict[str, int] = Field(
+        description="the refused requests by the reason of their first refused time"
+    )
     open_nights: int | None = Field(default=None, description="dorms: bed-nights open")
     booked_nights: int | None = Field(default=None, description="dorms: bed-nights booked")
 
@@ -70,3 +87,41 @@ class Exchange(Out):
     from_: str = Field(alias="from")
     to: str
     items: list[ExchangeRow]
+
+
+class Findings(Out):
+    from_: str = Field(alias="from")
+    to: str
+    bottlenecks: list[UtilisationRow] = Field(description="occupancy at 80 % or more, the fullest first")
+    least_used: list[UtilisationRow] = Field(description="used, but the least (lowest occupancy first)")
+    unused: list[UtilisationRow] = Field(description="open in the period and never booked")
+    no_shows: list[UtilisationRow] = Field(description="the highest no-show rates first")
+    most_refused: list[UtilisationRow] = Field(description="the most refused requests first: unmet demand")
+
+
+class HeatCell(Out):
+    weekday: int = Field(description="1 Monday … 7 Sunday (ISO), in each resource's zone")
+    hour: int = Field(description="0 … 23, local")
+    open_hours: float
+    booked_hours: float
+    occupancy: float | None
+
+
+class Heatmap(Out):
+    from_: str = Field(alias="from")
+    to: str
+    items: list[HeatCell]
+
+
+class TrendRow(Out):
+    week: str = Field(description="the week's first day in the period (a Monday but perhaps the first)")
+    owner: str
+    requester_institution: str
+    bookings: int
+    hours: float = Field(description="hours outside dorms, by occurrence start (the exchange's rule)")
+
+
+class Trends(Out):
+    from_: str = Field(alias="from")
+    to: str
+    items: list[TrendRow]

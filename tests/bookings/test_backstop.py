@@ -3,11 +3,13 @@
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from bookings import services
 from bookings.models import Booking, Occurrence
+from reports.models import RefusalCount
 
 
 @pytest.fixture
@@ -48,6 +50,9 @@ def test_the_backstop_answers_409_not_500(postgres_only, api, make_resource, mon
     monkeypatch.setattr(services, "find_clashes", lambda *args, **kwargs: [])
     refused = api.book(lab, "2026-11-10T11:00", "2026-11-10T13:00", expect=409)
     assert refused["conflicts"][0]["reason"] == "overlap"
+    # The database's refusal is counted for the reports like the application's.
+    counted = db.session.execute(select(RefusalCount.reason, RefusalCount.count)).all()
+    assert counted == [("overlap", 1)]
 
 
 def test_the_backstop_on_the_booking_page_renders_the_conflict(

@@ -19,11 +19,12 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts import services as accounts
 from app.extensions import db
 from bookings.models import Occurrence
+from reports.models import RefusalCount
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 16
@@ -153,6 +154,9 @@ def test_one_slot_has_one_winner(server, tokens, make_resource):
         )
         assert sorted(statuses) == [201] + [409] * (CLIENTS - 1), statuses
     assert len(active_spans([lab.id])) == ROUNDS
+    # Every refusal was counted for the reports, after its own rollback, with none lost to a concurrent one.
+    refused = db.session.scalar(select(func.sum(RefusalCount.count)).where(RefusalCount.resource_id == lab.id))
+    assert refused == ROUNDS * (CLIENTS - 1)
 
 
 def test_staggered_overlapping_slots_never_overlap(server, tokens, make_resource):

@@ -3,6 +3,7 @@ chart's table as a screen reader would (by its caption and headers), and downloa
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from tests.browser.test_manage_browser import no_horizontal_scroll, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_manager_reads_the_chart_table_and_downloads_it(
@@ -44,3 +46,40 @@ def test_a_manager_reads_the_chart_table_and_downloads_it(
         page.get_by_role("link", name="Download CSV").first.click()
     assert download.value.suggested_filename == "atu-utilisation-resource-2026-11-10-2026-11-10.csv"
     assert "Laborator de robotică,UPT,8.0,2.0,0.25" in Path(download.value.path()).read_text(encoding="utf-8")
+
+    # The heat map's table, behind its summary: Tuesday 10:00 and 11:00 full, 08:00 open and idle.
+    page.get_by_text("Table: occupancy by weekday and hour").click()
+    heat = page.get_by_role("table", name="Occupancy (%) by weekday and hour; – where nothing was open")
+    tuesday = [c.strip() for c in heat.get_by_role("row", name="Tuesday").locator("th, td").all_inner_texts()]
+    assert tuesday[1 + 8 : 1 + 12] == ["0", "0", "100", "100"] and tuesday[1 + 16] == "–"
+    trends = page.get_by_role("table", name="Hours booked week by week")
+    expect(trends.get_by_role("row", name="2026-11-10 2.00 0.00")).to_be_visible()
+
+
+def test_an_admin_sees_every_chart_with_its_caption(make_user, make_resource, make_booking, live_server, new_page):
+    """The page as an alliance admin sees it on a desktop; ATU_SCREENSHOTS=1 saves it as docs/reports.png
+    (the README's screenshot)."""
+    admin = make_user("UVT", "admin", email="admin@uvt.example.org")
+    hours = {day: [["08:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+    courts = [make_resource(code, "sports", name=f"Teren {code}", opening_hours=hours) for code in ("UVT", "UPT")]
+    lab = make_resource("UMFT", "lab", name="Microscop confocal", opening_hours=hours)
+    people = {code: make_user(code) for code in ("UVT", "UPT", "UMFT", "USVT")}
+    for day in range(9, 21):
+        if datetime(2026, 11, day).weekday() < 5:
+            make_booking(courts[0], people["UPT"], datetime(2026, 11, day, 16), datetime(2026, 11, day, 19))
+            make_booking(courts[1], people["UPT"], datetime(2026, 11, day, 10), datetime(2026, 11, day, 12))
+            make_booking(
+                lab, people["USVT" if day % 2 else "UVT"], datetime(2026, 11, day, 9), datetime(2026, 11, day, 13)
+            )
+    page = new_page()
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/reports?from=2026-11-02&to=2026-11-22")
+    for name in (
+        "Occupancy from 2026-11-02",
+        "Occupancy by local weekday and hour",
+        "Hours used:",
+        "Hours booked each week",
+    ):
+        expect(page.get_by_role("img", name=name)).to_be_visible()
+    if os.environ.get("ATU_SCREENSHOTS"):
+        page.screenshot(path=str(ROOT / "docs" / "reports.png"), full_page=True)

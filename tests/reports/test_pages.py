@@ -73,7 +73,7 @@ def test_findings_name_bottlenecks_the_least_used_and_the_unused(client, auth, m
     auth.login(make_user("UPT", "manager").email)
     html = client.get("/reports?from=2026-11-10&to=2026-11-10", headers=ENGLISH).get_data(as_text=True)
     findings = html.split('id="findings-title"', 1)[1].split('id="exchange-title"', 1)[0]
-    bottlenecks, least, unused, _ = findings.split("<section")[1:]
+    bottlenecks, least, unused, _, _ = findings.split("<section")[1:]
     assert "Plin — 100 %" in bottlenecks and "Pe jumătate" not in bottlenecks
     assert least.index("Pe jumătate") < least.index("Plin")
     assert "Gol" in unused and "Plin" not in unused

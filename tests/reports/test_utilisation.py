@@ -239,3 +239,87 @@ def test_the_exchange_downloads_as_csv(boss, make_resource, make_booking, make_u
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("From,To,Facilities of,Used by")
     assert lines[1] == "2026-11-01,2026-11-30,UVT,UPT,1,2.0,0,100.0,RON"
+
+
+def test_a_session_begun_days_before_the_period_counts_inside_it(boss, make_resource, make_booking, make_user):
+    """The read skips history by the resources' longest booking: a 3-day session from Saturday 7 November
+    still fills Monday 9 November's first 24 hours of the period (and only those)."""
+    hall = make_resource(kind="room", max_duration_minutes=None)
+    make_booking(hall, make_user(), datetime(2026, 11, 7, 0), datetime(2026, 11, 10, 0))
+    make_booking(hall, make_user(), datetime(2026, 11, 4, 10), datetime(2026, 11, 4, 12))  # long before
+    figures = row(report(boss, **{"from": "2026-11-09", "to": "2026-11-10"}), hall.id)
+    assert (figures["open_hours"], figures["booked_hours"]) == (48.0, 24.0)
+
+
+def test_the_exchange_agrees_with_a_plain_sum_over_every_occurrence(admin, make_resource, make_booking, make_user):
+    """Two readers of one question: the database's sums per booking against the settlement's rule applied
+    to each occurrence in Python, over a seeded mix of series crossing the period's edges, multi-unit
+    bookings, dorm stays and cancelled sessions."""
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from app.zones import to_local
+    from bookings import services as bookings
+    from bookings.models import Booking
+    from bookings.statements import exchange_between
+
+    rng = random.Random(14)
+    tariffs = {"own": 5, "partner": 37.5}
+    pool = make_resource("UVT", "sports", units=3, tariffs=tariffs)
+    lab = make_resource("UPT", "lab", tariffs=tariffs)
+    dorm = make_resource("UMFT", "dorm", units=4, tariffs={"own": 40, "partner": 85})
+    people = [make_user(code) for code in ("UVT", "UPT", "UMFT", "USVT")]
+    for n in range(24):
+        person = rng.choice(people)
+        day = datetime(2026, 11, 3) + timedelta(days=rng.randrange(0, 26), hours=8 + rng.randrange(0, 10))
+        if n % 6 == 5:
+            first = day.date()
+            make_booking(dorm, person, first, first + timedelta(days=rng.randrange(1, 4)), units=rng.randrange(1, 3))
+            continue
+        resource = pool if n % 2 else lab
+        recurrence = "FREQ=WEEKLY;COUNT=3" if n % 3 == 0 else None
+        booking = make_booking(
+            resource,
+            person,
+            day,
+            day + timedelta(minutes=rng.choice((30, 60, 90))),
+            units=rng.randrange(1, 3) if resource is pool else 1,
+            recurrence=recurrence,
+            skip_conflicts=True,
+        )
+        if recurrence and n % 4 == 0:
+            bookings.cancel_booking(
+                person, booking.id, occurrence_id=booking.occurrences[1].id, now=datetime(2026, 11, 2, tzinfo=UTC)
+            )
+            db.session.commit()
+    start, end = datetime(2026, 11, 8, 22, tzinfo=UTC), datetime(2026, 11, 22, 22, tzinfo=UTC)
+
+    expected: dict = {}
+    for booking in db.session.scalars(select(Booking).where(Booking.status == "confirmed")):
+        active = [o for o in booking.occurrences if o.active]
+        total = sum(Decimal((o.end_at - o.start_at).total_seconds()) for o in active)
+        inside = [o for o in active if start <= o.start_at < end]
+        if not inside:
+            continue
+        key = (booking.requester.institution.code, booking.resource.institution.code)
+        entry = expected.setdefault(key, [set(), Decimal(0), 0, Decimal(0)])
+        entry[0].add(booking.id)
+        for o in inside:
+            seconds = Decimal((o.end_at - o.start_at).total_seconds())
+            entry[3] += booking.price_amount * seconds / total
+            if booking.resource.kind == "dorm":
+                tz = booking.resource.timezone
+                entry[2] += (to_local(o.end_at, tz).date() - to_local(o.start_at, tz).date()).days * o.units
+            else:
+                entry[1] += seconds / 3600 * o.units
+    cents = Decimal("0.01")
+    plain = {
+        key: (len(v[0]), v[1].quantize(cents, ROUND_HALF_UP), v[2], v[3].quantize(cents, ROUND_HALF_UP))
+        for key, v in expected.items()
+    }
+    summed = {
+        (r.user_institution, r.owner_institution): (r.bookings, r.hours, r.nights, r.amount)
+        for r in exchange_between(admin, start, end)
+    }
+    assert summed == plain
+    assert len(plain) >= 4 and any(nights for _, _, nights, _ in plain.values())

@@ -1,0 +1,48 @@
+"""The reports listen for refused requests (bookings/signals.booking_refused) and count them, by resource,
+day and reason, in a transaction of their own: the refusal's rollback must not undo the count."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+
+from app.database import upsert
+from app.extensions import db
+from app.transactions import keep
+from app.zones import to_local
+from bookings import signals
+from bookings.statements import ZONE
+from reports.models import RefusalCount
+from resources.models import Resource
+
+
+def register_reports(app: Flask) -> None:
+    signals.booking_refused.connect(booking_refused)
+
+
+def booking_refused(resource: Resource, *, clashes: list[Any], now: datetime, **_: Any) -> None:
+    if clashes:
+        keep(_Count(resource.id, to_local(now, ZONE).date(), clashes[0].reason[:40]))
+
+
+class _Count:
+    """One refused request, counted by one upsert (concurrent refusals add up, none is lost)."""
+
+    def __init__(self, resource_id: int, day: Any, reason: str) -> None:
+        self.resource_id, self.day, self.reason = resource_id, day, reason
+
+    def __call__(self) -> None:
+        statement = upsert(RefusalCount, db.session).values(
+            resource_id=self.resource_id, day=self.day, reason=self.reason, count=1
+        )
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["resource_id", "day", "reason"],
+                set_={"count": RefusalCount.count + 1},
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"refusal of resource {self.resource_id} ({self.reason})"

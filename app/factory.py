@@ -15,7 +15,7 @@ from accounts.views import bp as accounts_views
 from accounts.views import load_user
 from app.api import register_api
 from app.cli import register_commands
-from app.database import render_item
+from app.database import engine_options, render_item
 from app.errors import register_error_handlers as register
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import init_i18n
@@ -75,6 +75,9 @@ def register_security_headers(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    )
     db.init_app(app)
     migrate.init_app(
         app,

@@ -7,7 +7,12 @@ or the request's language.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from flask import Flask, abort, current_app, has_request_context, redirect, request, url_for
 from flask_babel import Babel, get_locale
@@ -21,6 +26,7 @@ LANG_COOKIE = "lang"
 # Machine clients (the JSON API, calendar feeds) have no language cookie: English unless they ask.
 MACHINE_PATHS = ("/api/", "/calendars/", "/healthz")
 MACHINE_DEFAULT_LOCALE = "en"
+SOURCE_LANGUAGE = "en"  # the messages are written in English: it needs no catalogue
 
 
 def select_locale() -> str:
@@ -40,7 +46,40 @@ def current_language() -> str:
     return locale.language if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def ensure_catalogues(app: Flask) -> None:
+    """Every language served but English has its compiled catalogue before the first request, whatever the
+    install path (`make`, a package, a bare `pip install` and `gunicorn wsgi:app`): a missing or stale
+    `.mo` is compiled from its `.po` (written aside, then renamed: workers starting together never read
+    half a file); a language without either refuses to start the app instead of being served in English
+    under its own name."""
+    root = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    for language in app.config["LANGUAGES"]:
+        if language == SOURCE_LANGUAGE:
+            continue
+        folder = root / language / "LC_MESSAGES"
+        po, mo = folder / "messages.po", folder / "messages.mo"
+        if not po.exists():
+            if mo.exists():
+                continue
+            raise RuntimeError(f"no catalogue for the language {language!r}: {po} is missing")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=language)
+        partial = folder / f".messages.mo.{os.getpid()}"
+        try:
+            with partial.open("wb") as target:
+                write_mo(target, catalog, use_fuzzy=True)
+            os.replace(partial, mo)
+        except OSError as exc:
+            raise RuntimeError(
+                f"the catalogue {mo} is missing or older than its .po and cannot be written here ({exc}); "
+                "compile it at install time: pybabel compile -d translations"
+            ) from exc
+
+
 def init_i18n(app: Flask, babel: Babel) -> None:
+    ensure_catalogues(app)
     babel.init_app(app, locale_selector=select_locale)
     flask_default = app.json.default  # type: ignore[attr-defined]
 

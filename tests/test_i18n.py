@@ -53,3 +53,42 @@ def test_romanian_translations_keep_the_placeholders():
 def test_romanian_uses_comma_below_diacritics():
     text = (ROOT / "translations/ro/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
     assert not set("şţŞŢ") & set(text)
+
+
+def test_a_missing_catalogue_is_compiled_at_start_up_and_a_language_without_one_refuses_to_start(tmp_path):
+    """`pip install -r requirements.txt` and `gunicorn wsgi:app` build no .mo: the app compiles it from the
+    .po before its first request, so Romanian pages are Romanian; a stale .mo is rebuilt; a language with
+    no catalogue at all stops the start instead of being served in English under its own name."""
+    import os
+    import shutil
+
+    import pytest
+
+    from app.factory import create_app
+    from config import TestingConfig
+
+    folder = tmp_path / "ro" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "translations/ro/LC_MESSAGES/messages.po", folder / "messages.po")
+
+    class Fresh(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'fresh.db'}"
+        BABEL_TRANSLATION_DIRECTORIES = str(tmp_path)
+
+    app = create_app(Fresh)
+    compiled = folder / "messages.mo"
+    assert compiled.exists() and not list(folder.glob(".messages.mo.*"))
+    with app.test_request_context("/", headers={"Accept-Language": "ro"}):
+        from flask_babel import gettext
+
+        assert gettext("Reports") == "Rapoarte"
+
+    os.utime(compiled, (1, 1))  # older than its .po: rebuilt at the next start
+    create_app(Fresh)
+    assert compiled.stat().st_mtime > 1
+
+    class Unknown(Fresh):
+        LANGUAGES = ("ro", "en", "hu")
+
+    with pytest.raises(RuntimeError, match="no catalogue for the language 'hu'"):
+        create_app(Unknown)

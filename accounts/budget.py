@@ -54,9 +54,12 @@ def _store() -> Storage | None:
     uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     if uri.startswith("memory://"):
         return None  # per process only: the database holds the budget instead
-    if uri not in _STORES:
-        _STORES[uri] = storage_from_string(uri)  # type: ignore[assignment]  # a synchronous URI gives a sync store
-    return _STORES[uri]
+    options = current_app.config.get("RATELIMIT_STORAGE_OPTIONS") or {}
+    key = f"{uri} {sorted(options.items())}"
+    if key not in _STORES:
+        # A synchronous URI gives a synchronous store (redis:// needs the redis package, in requirements.txt).
+        _STORES[key] = storage_from_string(uri, **options)  # type: ignore[assignment]
+    return _STORES[key]
 
 
 def _limiter(store: Storage) -> MovingWindowRateLimiter:

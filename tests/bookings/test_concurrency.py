@@ -109,17 +109,19 @@ def _post(url: str, token: str, body: dict, method: str = "POST") -> int:
         return error.code
 
 
-def fire(base: str, requests: list[tuple[str, dict]]) -> list[int]:
-    """Send all requests at once (a barrier releases every thread together)."""
+def fire(base: str | tuple[str, ...], requests: list[tuple[str, dict]]) -> list[int]:
+    """Send all requests at once (a barrier releases every thread together); with several servers, the
+    requests take turns among them."""
+    bases = (base,) if isinstance(base, str) else base
     barrier = threading.Barrier(len(requests))
 
-    def send(item: tuple[str, dict]) -> int:
-        token, body = item
+    def send(numbered: tuple[int, tuple[str, dict]]) -> int:
+        i, (token, body) = numbered
         barrier.wait()
-        return _post(f"{base}/api/v1/bookings", token, body)
+        return _post(f"{bases[i % len(bases)]}/api/v1/bookings", token, body)
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(send, requests))
+        return list(pool.map(send, enumerate(requests)))
 
 
 @pytest.fixture
@@ -298,3 +300,63 @@ def test_the_booking_budget_holds_across_processes(limited_server, make_user, ma
     statuses = fire(limited_server, requests)
     assert sorted(statuses) == [201] * 5 + [429] * (CLIENTS - 5), statuses
     assert len(active_spans([lab.id])) == 5
+
+
+@pytest.fixture(scope="module")
+def second_server(database: str):
+    """Another instance of the app (another host) on the same database: its own gunicorn, processes, pools
+    and caches."""
+    yield from serve(database, "wsgi:app")
+
+
+def _get(url: str, token: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_one_slot_raced_across_two_instances_has_one_winner(server, second_server, tokens, make_resource):
+    lab = make_resource()
+    for round_ in range(ROUNDS):
+        start, end = slot(round_, 11)
+        body = {"resource_id": lab.id, "start": start, "end": end, "title": "two hosts"}
+        statuses = fire((server, second_server), [(token, body) for token in tokens])
+        assert sorted(statuses) == [201] + [409] * (CLIENTS - 1), statuses
+    assert len(active_spans([lab.id])) == ROUNDS
+
+
+def test_a_feed_changed_through_one_instance_is_fresh_on_the_other(server, second_server, tokens, make_resource):
+    """Both instances serve the feed (each renders or shares it); a booking made through the second is in
+    the feed the first serves next, and its cancellation through the first is in the second's (a cancelled
+    event stays, marked CANCELLED, so subscribers drop it)."""
+    lab = make_resource()
+    token = tokens[0]
+    request = urllib.request.Request(
+        f"{server}/api/v1/calendar-feeds",
+        data=json.dumps({"scope": "mine"}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        path = "/calendars/" + json.loads(response.read())["url"].split("/calendars/", 1)[1]
+    assert _get(server + path, token)[0] == _get(second_server + path, token)[0] == 200
+
+    start, end = slot(2, 15)
+    body = {"resource_id": lab.id, "start": start, "end": end, "title": "Seminar pe doua gazde"}
+    made = urllib.request.Request(
+        f"{second_server}/api/v1/bookings",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(made, timeout=60) as response:
+        booking_id = json.loads(response.read())["id"]
+    status, feed = _get(server + path, token)
+    assert status == 200 and b"Seminar pe doua gazde" in feed and b"STATUS:CONFIRMED" in feed
+
+    assert _post(f"{server}/api/v1/bookings/{booking_id}", token, {}, method="DELETE") in (200, 204)
+    status, feed = _get(second_server + path, token)
+    assert status == 200 and b"STATUS:CANCELLED" in feed and b"STATUS:CONFIRMED" not in feed

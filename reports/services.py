@@ -265,8 +265,11 @@ def _read(resources: Sequence[Resource], when: Period) -> _Rows:
     low = datetime.combine(when.first - timedelta(days=1), time(), tzinfo=UTC)
     high = datetime.combine(when.last + timedelta(days=2), time(), tzinfo=UTC)
     inactive = Occurrence.active.is_(False) & Occurrence.cancelled_at.is_not(None)
+    # An active occurrence belongs to a pending or a confirmed booking (the engine holds every active one):
+    # leaving out the few pending ones spares joining a quarter of a million rows to their bookings.
+    pending = select(Booking.id).where(Booking.resource_id.in_(ids), Booking.status == Status.PENDING)
     state = case(
-        ((Occurrence.active.is_(True)) & (Booking.status == Status.CONFIRMED), CONFIRMED),
+        (Occurrence.active.is_(True) & Occurrence.booking_id.not_in(pending), CONFIRMED),
         (inactive & (Occurrence.cancelled_at < Occurrence.start_at), CANCELLED),
         (inactive & Occurrence.checked_in_at.is_(None), NO_SHOW),
         else_=OTHER,
@@ -287,7 +290,6 @@ def _read(resources: Sequence[Resource], when: Period) -> _Rows:
             lead,
             checked,
         )
-        .join(Booking, Booking.id == Occurrence.booking_id)
         .where(
             Occurrence.resource_id.in_(ids),
             Occurrence.start_at >= low - lookback(ids),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from functools import lru_cache
 
 from flask import Flask
 from sqlalchemy import text
@@ -55,8 +57,28 @@ def create_app(config: type | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     register_health(app)
+    register_static_versions(app)
     trust_proxies(app)
     return app
+
+
+def register_static_versions(app: Flask) -> None:
+    """Every static URL carries its file's content hash (`?v=…`), so a proxy or browser may keep it for a
+    long time (deploy/nginx-atu-facilities.conf: immutable) and an upgrade is seen at once."""
+
+    @lru_cache(maxsize=256)
+    def version(filename: str) -> str | None:
+        path = os.path.join(app.static_folder or "", filename)
+        try:
+            with open(path, "rb") as handle:
+                return hashlib.sha256(handle.read()).hexdigest()[:12]
+        except OSError:
+            return None
+
+    @app.url_defaults
+    def add_version(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "v" not in values and (found := version(values.get("filename", ""))):
+            values["v"] = found
 
 
 def trust_proxies(app: Flask) -> None:

@@ -177,3 +177,21 @@ class TestCookiesUnderProduction:
             assert "secure" in attributes, header
             assert "samesite=lax" in attributes, header
             assert "httponly" in attributes, header
+
+
+def test_static_urls_carry_their_contents_hash(app, client):
+    """A static URL names its file's version, so nginx may cache it for good and an upgrade is seen at once."""
+    import hashlib
+    from pathlib import Path
+
+    from flask import url_for
+
+    css = Path(app.static_folder) / "css" / "app.css"
+    expected = hashlib.sha256(css.read_bytes()).hexdigest()[:12]
+    with app.test_request_context():
+        assert url_for("static", filename="css/app.css") == f"/static/css/app.css?v={expected}"
+        assert url_for("static", filename="no/such.css") == "/static/no/such.css"
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert f"/static/css/app.css?v={expected}" in page
+    with client.get(f"/static/css/app.css?v={expected}") as served:
+        assert served.status_code == 200 and served.data == css.read_bytes()

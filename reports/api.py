@@ -39,6 +39,7 @@ def utilisation():
         kind=query.kind,
         resource_id=query.resource,
         locale=current_language(),
+        unused=query.unused,
     )
     return answers.as_file(answer, query.format, when) if query.format != "json" else answer
 

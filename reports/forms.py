@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField
+from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import Optional
 
 from app.forms import Form
@@ -23,6 +23,7 @@ class ReportForm(Form):
     institution = SelectField(_l("University"), validators=[Optional()])
     kind = SelectField(_l("Kind"), validators=[Optional()])
     resource = SelectField(_l("Resource"), validators=[Optional()])
+    unused = BooleanField(_l("Only those unused in this period"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -32,6 +32,7 @@ class ScopeQuery(ReportQuery):
 
 class UtilisationQuery(ScopeQuery):
     group_by: Literal["resource", "kind", "institution"] = "resource"
+    unused: bool = Field(False, description="1, true or yes: only the resources open in the period and never booked")
 
 
 class FindingsQuery(ReportPeriod):

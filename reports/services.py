@@ -111,6 +111,11 @@ class Usage:
         return None if not self.cancelled else _hours(self.cancel_lead_seconds / self.cancelled)
 
     @property
+    def unused(self) -> bool:
+        """Open in the period and never booked."""
+        return self.open_seconds > 0 and self.booked_seconds == 0
+
+    @property
     def refused_total(self) -> int:
         return sum(self.refused.values())
 
@@ -409,9 +414,11 @@ def utilisation(
     resource_id: int | None = None,
     locale: str = "ro",
     heat: Heat | None = None,
+    unused: bool = False,
 ) -> list[Usage]:
     """Utilisation rows in catalogue order (a university's code, a kind, or a resource per row); with
-    `heat`, the same time is also added up by local weekday and hour there."""
+    `heat`, the same time is also added up by local weekday and hour there; with `unused`, only the
+    resources open in the period and never booked count (each row, each group, the heat map)."""
     if group_by not in GROUPS:
         raise InvalidInput({"group_by": _l("use resource, kind or institution")})
     resources = reported_resources(actor, institution=institution, kind=kind, resource_id=resource_id)
@@ -423,6 +430,9 @@ def utilisation(
         )
         for r in resources
     ]
+    if unused:
+        kept = [(r, u) for r, u in zip(resources, per_resource, strict=True) if u.unused]
+        resources, per_resource = [r for r, _ in kept], [u for _, u in kept]
     if heat is not None:
         for r in resources:
             _fill(heat, r, when, rows.sessions.get(r.id, []), rows.blocks.get(r.id, []))
@@ -471,7 +481,7 @@ def findings(rows: Sequence[Usage], *, limit: int = 5) -> Findings:
     return Findings(
         bottlenecks=sorted((r for r in measured if r.occupancy >= BOTTLENECK), key=lambda r: -r.occupancy),  # type: ignore[operator]
         least_used=sorted((r for r in measured if r.booked_seconds > 0), key=lambda r: r.occupancy)[:limit],  # type: ignore[arg-type, return-value]
-        unused=[r for r in measured if r.booked_seconds == 0],
+        unused=[r for r in rows if r.unused],
         no_shows=sorted((r for r in rows if r.no_shows), key=lambda r: -(r.no_show_rate or 0))[:limit],
         most_refused=sorted((r for r in rows if r.refused), key=lambda r: -r.refused_total)[:limit],
     )

@@ -46,6 +46,7 @@ def index():
                 resource_id=form.resource_id,
                 locale=language,
                 heat=heat,
+                unused=form.unused.data,
             )
             found = services.findings(
                 rows
@@ -104,6 +105,7 @@ def download(report: str, fmt: str):
             group_by=form.group_by.data or "resource",
             resource_id=form.resource_id,
             locale=current_language(),
+            unused=form.unused.data,
             **scope,
         )
     return answers.as_file(answer, fmt, when)

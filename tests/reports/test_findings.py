@@ -246,3 +246,25 @@ def test_the_heat_map_and_trends_download_with_numbers_and_dates(boss, make_reso
     table = list(csv.reader(io.StringIO(heat.get_data(as_text=True))))
     assert table[0] == ["From", "To", "Weekday", "Hour", "Open hours", "Booked hours", "Occupancy"]
     assert ["2026-11-09", "2026-11-15", "2", "10", "1.0", "1.0", "1.0"] in table
+
+
+def test_the_unused_filter_keeps_the_resources_open_and_never_booked(
+    boss, client, auth, admin, make_resource, make_booking, make_user
+):
+    used = make_resource("UVT", name="Folosit")
+    idle = make_resource("UVT", name="Nefolosit")
+    closed = make_resource("UVT", name="Inchis", opening_hours={"sat": [["08:00", "09:00"]]})
+    make_booking(used, make_user(), datetime(2026, 11, 10, 10), datetime(2026, 11, 10, 11))
+    day = {"from": "2026-11-10", "to": "2026-11-10"}  # a Tuesday: the third is closed all day
+    keys = [
+        i["key"] for i in get(boss, "/api/v1/reports/utilisation", unused="true", institution="UVT", **day)["items"]
+    ]
+    assert str(idle.id) in keys and str(used.id) not in keys and str(closed.id) not in keys
+    every = get(boss, "/api/v1/reports/utilisation", institution="UVT", **day)["items"]
+    assert {i["key"] for i in every} >= {str(used.id), str(idle.id), str(closed.id)}
+    found = get(boss, "/api/v1/reports/findings", institution="UVT", **day)["unused"]
+    assert [i["key"] for i in found] == keys  # one rule: the filter and the finding agree
+    auth.login(admin.email)
+    page = client.get("/reports", query_string={**day, "institution": "UVT", "unused": "y"}, headers=ENGLISH).text
+    table = page.split('id="utilisation-caption"', 1)[1].split("</table>", 1)[0]
+    assert "Nefolosit" in table and "Folosit<" not in table and "Inchis" not in table

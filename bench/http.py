@@ -378,9 +378,10 @@ def refusals(port: int, client: Client, count: int, single_unit: set[int]) -> Ru
     return run
 
 
-def round_trips(app: Flask, creates: int = 5) -> tuple[int, int]:
+def round_trips(app: Flask, creates: int = 5) -> tuple[int, int, int]:
     """(SQL statements, PostgreSQL round trips) of one `POST /api/v1/bookings`, the median of `creates`
-    runs through the Flask test client. Round trips are counted on the wire: libpq's trace of every
+    runs through the Flask test client, and the round trips of asking for the same slot again (a 409 with
+    suggestions, and its count kept for the reports after the rollback). Round trips are counted on the wire: libpq's trace of every
     message the client sends, one per Sync (extended protocol) or Query (BEGIN, COMMIT, the pre-ping)."""
     with app.app_context():
         user, secret = _new_user("UVT", 9_000)
@@ -406,7 +407,16 @@ def round_trips(app: Flask, creates: int = 5) -> tuple[int, int]:
     event.listen(engine, "before_cursor_execute", count_statement)
     event.listen(engine, "checkout", trace_connection)
     client = app.test_client()
-    trips = []
+    trips, refusal_trips = [], []
+
+    def sent_trips() -> int:
+        trace.flush()
+        trace.seek(0)
+        sent = [line.split("\t") for line in trace.read().splitlines()]
+        trace.seek(0)
+        trace.truncate()
+        return sum(1 for parts in sent if len(parts) > 3 and parts[1] == "F" and parts[3] in ("Sync", "Query"))
+
     try:
         for start, end in slots:
             statements.append(0)
@@ -418,19 +428,23 @@ def round_trips(app: Flask, creates: int = 5) -> tuple[int, int]:
                 headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
             )
             assert response.status_code == 201, response.get_data(as_text=True)
-            trace.flush()
-            trace.seek(0)
-            sent = [line.split("\t") for line in trace.read().splitlines()]
-            trips.append(
-                sum(1 for parts in sent if len(parts) > 3 and parts[1] == "F" and parts[3] in ("Sync", "Query"))
+            trips.append(sent_trips())
+            statements.append(0)
+            again = client.post(
+                "/api/v1/bookings",
+                data=_body(resource_id, start, end, "round trips again"),
+                headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
             )
+            assert again.status_code == 409, again.get_data(as_text=True)
+            refusal_trips.append(sent_trips())
+            statements.pop()
     finally:
         event.remove(engine, "before_cursor_execute", count_statement)
         event.remove(engine, "checkout", trace_connection)
         with app.app_context():
             db.engine.dispose()  # no traced connection left in the pool
         trace.close()
-    return int(statistics.median(statements)), int(statistics.median(trips))
+    return int(statistics.median(statements)), int(statistics.median(trips)), int(statistics.median(refusal_trips))
 
 
 @dataclass
@@ -561,7 +575,10 @@ def measure(label: str, url: str, server_url: str, args: argparse.Namespace) -> 
     created = warmup.created + many.created + single.created + contest.statuses[201]
     trips = round_trips(app) if label == "postgresql" else None
     if trips:
-        print(f"{label}: {trips[0]} SQL statements, {trips[1]} round trips per create", flush=True)
+        print(
+            f"{label}: {trips[0]} SQL statements, {trips[1]} round trips per create, {trips[2]} per refusal",
+            flush=True,
+        )
     return {
         "floor": (health_many, health_one),
         "refused": refused,
@@ -715,7 +732,10 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, load: tuple[flo
         "Round trips are counted on the wire (libpq's trace of what the client sends: one per Sync or simple Query, "
         "so BEGIN and COMMIT count; the pool does not ping), through the Flask test client, median of five creates: "
         + ", ".join(
-            f"{r['backend']} {r['trips'][0]} SQL statements, {r['trips'][1]} round trips" for r in rows if r["trips"]
+            f"{r['backend']} {r['trips'][0]} SQL statements, {r['trips'][1]} round trips per create and "
+            f"{r['trips'][2]} per refusal (a 409 with suggestions, its count kept for the reports)"
+            for r in rows
+            if r["trips"]
         )
         + ".",
     ]

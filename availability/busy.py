@@ -26,17 +26,6 @@ from bookings.models import Booking, Occurrence
 from resources.models import Block, Resource, resource_links
 
 
-def linked_ids(resource_ids: Iterable[int]) -> dict[int, list[int]]:
-    links: dict[int, list[int]] = defaultdict(list)
-    for source, target in db.session.execute(
-        select(resource_links.c.resource_id, resource_links.c.linked_id).where(
-            resource_links.c.resource_id.in_(list(resource_ids))
-        )
-    ):
-        links[source].append(target)
-    return dict(links)
-
-
 def lookback(resource_ids: Sequence[int]) -> timedelta:
     """How long before a window an occurrence of these resources overlapping it can start: their longest
     booking ever (it only grows), so a range read of the start index need not scan all of history."""
@@ -79,8 +68,11 @@ def _held_select() -> Select:
     )
 
 
-def _held_parameters(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[str, object]:
-    return {"ids": list(resource_ids), "start": start, "end": end, "since": start - lookback(resource_ids)}
+def _held_parameters(
+    resource_ids: Sequence[int], start: datetime, end: datetime, since: datetime | None = None
+) -> dict[str, object]:
+    since = since if since is not None else start - lookback(resource_ids)
+    return {"ids": list(resource_ids), "start": start, "end": end, "since": since}
 
 
 def held_between(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Held]]:
@@ -112,13 +104,27 @@ def read_busy(resource_ids: Iterable[int], start: datetime, end: datetime) -> Bu
     """Everything holding these resources or the ones linked to them in [start, end)."""
     ids = sorted(set(resource_ids))
     locked = _locked()
+    since = None
     if locked is not None and locked.wanted >= set(ids):
         links = {i: locked.links[i] for i in ids if i in locked.links}  # read under the lock just now
     else:
-        links = linked_ids(ids) if ids else {}
+        links, longest = _peek(ids) if ids else ({}, {})
+        since = start - timedelta(minutes=max(longest.values(), default=0))
     involved = sorted(set(ids) | {t for targets in links.values() for t in targets})
-    held, blocked = _held_and_blocked(involved, start, end)
+    held, blocked = _held_and_blocked(involved, start, end, since)
     return BusyTime(start, end, links, held, blocked)
+
+
+def _peek(ids: Sequence[int]) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """The links of `ids` and the look-back bounds of them and the resources they link to, in one read
+    (the lock's own read, without the lock): a reader pays two round trips for its busy time, not three."""
+    links: dict[int, list[int]] = defaultdict(list)
+    longest: dict[int, int] = {}
+    for resource_id, minutes, source in db.session.execute(_lock_read(False), {"wanted": list(ids)}):
+        longest[resource_id] = minutes or 0
+        if source is not None:
+            links[source].append(resource_id)
+    return dict(links), longest
 
 
 @cache
@@ -148,14 +154,14 @@ def _held_and_blocked_select() -> Select:
 
 
 def _held_and_blocked(
-    resource_ids: Sequence[int], start: datetime, end: datetime
+    resource_ids: Sequence[int], start: datetime, end: datetime, since: datetime | None = None
 ) -> tuple[dict[int, list[Held]], dict[int, list[Blocked]]]:
     """`held_between` and `blocked_between` in one round trip (UNION ALL; a block has no booking)."""
     held: dict[int, list[Held]] = defaultdict(list)
     blocked: dict[int, list[Blocked]] = defaultdict(list)
     if not resource_ids:
         return held, blocked
-    rows = db.session.execute(_held_and_blocked_select(), _held_parameters(resource_ids, start, end))
+    rows = db.session.execute(_held_and_blocked_select(), _held_parameters(resource_ids, start, end, since))
     for row in rows:
         if row.booking_id is None:
             blocked[row.resource_id].append(Blocked(row.resource_id, row.start_at, row.end_at, row.reason, row.source))

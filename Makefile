@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format translations messages clean bench fuzz
+.PHONY: run test lint format translations messages clean bench fuzz loadtest
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.feeds
 	$(BIN)/python -m bench.http
+
+# 200 simulated users (locust) against two app instances on PostgreSQL with 1,000 resources and 1M
+# occurrences; writes bench/loadtest-results.md. On demand, not in CI (about five minutes).
+loadtest: $(VENV)/.installed-dev translations
+	$(BIN)/python -m bench.loadtest
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache

@@ -76,6 +76,12 @@ class Config:
     IMPORT_MEMORY_MB = int(os.environ.get("IMPORT_MEMORY_MB", 512))
     # The address feeds and links are built on (behind a proxy); defaults to the request's host.
     PUBLIC_URL = os.environ.get("PUBLIC_URL")
+    # Logs (app/observability.py): "text" lines or "json" (one object per line); INFO includes one access line
+    # per request. Tests leave logging to pytest.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # /metrics answers a request with `Authorization: Bearer METRICS_TOKEN`, or from loopback; anyone else gets a 404.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -110,6 +116,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
     REQUIRE_SECRET_KEY = True  # create_app refuses a missing key or DEV_SECRET_KEY
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # for the journal and a log shipper
 
 
 CONFIGS = {

@@ -21,6 +21,7 @@ from app.database import engine_options, render_item
 from app.errors import register_error_handlers as register
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import init_i18n
+from app.observability import register_observability
 from app.security import register_security
 from app.transactions import register_transactions
 from bookings.views import bp as bookings_views
@@ -49,6 +50,7 @@ def create_app(config: type | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in the documented order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Romanian text stays readable
     register_transactions(app)  # first, so its after_request hook runs after every other one
+    register_observability(app)  # request id, logs, /metrics
     register_security_headers(app)  # refuses a production app with the development key
     register_extensions(app)
     register_i18n(app)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Float, MetaData, cast, event, extract
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.functions import FunctionElement
@@ -97,14 +97,37 @@ def _sqlite_savepoint_inside_transaction(conn, name) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Seconds a new PostgreSQL connection may take (libpq's connect_timeout; its default is to wait for ever):
+# while the database host is unreachable, a request or a job fails with a 503 this fast instead of
+# holding a worker thread for the operating system's TCP timeout (two minutes and more).
+CONNECT_TIMEOUT_SECONDS = 3
+# A host that vanishes without closing its connections (a failover, a cable): TCP keepalives and
+# tcp_user_timeout make a query on such a connection fail within about 15 s instead of the kernel's 15 minutes.
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
+
+
 def engine_options(uri: str, options: dict[str, Any]) -> dict[str, Any]:
     """The engine's options for `uri`. On PostgreSQL, JIT compilation is off for every connection (a startup
     parameter, no round trip): it compiled the reports' year-long aggregates for 1.2 s to run them in 0.2 s,
-    and no query of this application runs long enough to pay for it."""
+    and no query of this application runs long enough to pay for it. A connection attempt gives up after
+    CONNECT_TIMEOUT_SECONDS, and a connection to a host gone silent fails within about 15 s (KEEPALIVES),
+    unless the configuration or the URL (`?connect_timeout=`, ...) says otherwise."""
     if not uri.startswith("postgresql"):
         return options
     connect_args = dict(options.get("connect_args", {}))
     connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()
+    query = make_url(uri).query
+    if "connect_timeout" not in query:
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    for name, value in KEEPALIVES.items():
+        if name not in query:
+            connect_args.setdefault(name, value)
     return {**options, "connect_args": connect_args}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, TypeAlias
 
-from flask import Flask, json, render_template, request
+from flask import Flask, Response, current_app, g, json, render_template, request
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -119,6 +119,12 @@ def problem_response(status: int, title: str, detail: Message, **extra: Any):
     return json.dumps(body), status, {"Content-Type": "application/problem+json"}
 
 
+# What the database raises when it cannot be reached or gives up: a connection refused or lost (a restart, a
+# failover, an outage), a lock wait or deadlock it abandoned, or no connection free in the pool in time.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 5
+
+
 def html_error(status: int, detail: str | None = None):
     titles = {
         400: _("The request could not be understood."),
@@ -193,21 +199,71 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeout)
     def handle_database_unavailable(error: Exception):
-        """The database went away (a restart, a failover), is busy (a lock wait ran out) or is out of
-        connections: 503 with Retry-After. Nothing was kept (the request's transaction is rolled back),
-        and the pool drops connections that saw a disconnect, so the next request gets a fresh one once
-        the database is back."""
-        log.warning("database unavailable on %s %s: %s", request.method, request.path, str(error).splitlines()[0])
-        headers = {"Retry-After": "5"}
-        if wants_problem_json():
-            body, status, base = problem_response(503, "Service unavailable", "The database is unavailable.")
-            return body, status, {**base, **headers}
-        body, status = html_error(503)
-        return body, status, headers
+        """The database went away (a restart, a failover, an outage), is busy (a lock wait ran out) or is
+        out of connections: 503 with Retry-After. Nothing was kept (the request's transaction is rolled
+        back), and the pool drops connections that saw a disconnect, so the next request gets a fresh one
+        once the database is back."""
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, _first_line(error))
+        return database_unavailable_answer()
 
     @app.errorhandler(InternalServerError)
     def handle_server_error(error: InternalServerError):
+        original = error.original_exception
+        if isinstance(original, DATABASE_UNAVAILABLE):  # raised where the handlers above do not reach
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, _first_line(original))
+            return database_unavailable_answer()
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_problem_json():
             return problem_response(500, "Internal server error", "An unexpected error occurred.")
         return html_error(500)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
+def database_unavailable_answer(detail: str = "The database is unavailable."):
+    """The 503 of a request the database could not serve: problem+json, or the page in the visitor's
+    language, with Retry-After. The page is drawn for a visitor who is not signed in: the signed-in user's
+    row cannot be read now, and the page's header must not try (a second failure would make it a 500)."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_problem_json():
+        body, status, base = problem_response(503, "Service unavailable", detail)
+        return body, status, {**base, **headers}
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    body, status = html_error(503)
+    return body, status, headers
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # they change nothing of the user's (a read's COMMIT only ends it)
+# Headers that describe the answer a failed commit replaces, not the 503 that replaces it.
+_SUCCESS_HEADERS = ("Content-Type", "Location", "ETag", "Last-Modified", "Content-Disposition", "Cache-Control")
+
+
+def commit_failed_answer(response: Response, error: Exception) -> Response:
+    """`response`, whose commit the database could not complete, made into the 503 (in place, so the
+    headers every answer carries stay). A connection lost during the COMMIT leaves its outcome unknown:
+    the problem says so, and a booking asked again with the same Idempotency-Key is answered with the
+    booking if it was kept, or made now if it was not."""
+    in_doubt = bool(getattr(error, "connection_invalidated", False)) and request.method not in SAFE_METHODS
+    log.warning(
+        "commit %s on %s %s: %s",
+        "cut short (outcome unknown)" if in_doubt else "refused",
+        request.method,
+        request.path,
+        _first_line(error),
+    )
+    detail = (
+        "The connection to the database was lost while saving: the change may or may not have been kept. "
+        "Repeat the request once the database is back (with the same Idempotency-Key for a booking)."
+        if in_doubt
+        else "The database is unavailable; nothing was kept."
+    )
+    body, status, headers = database_unavailable_answer(detail)
+    for name in _SUCCESS_HEADERS:
+        del response.headers[name]
+    response.set_data(body)
+    response.status_code = status
+    response.content_type = headers.pop("Content-Type", "text/html; charset=utf-8")
+    response.headers.update(headers)
+    return response

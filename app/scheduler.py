@@ -17,7 +17,7 @@ import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app import clock
 from app.database import utcnow
@@ -82,6 +82,32 @@ def run_scheduled(name: str, *, now: datetime, holder: str) -> str | None:
     return summary
 
 
+def run_guarded(app: Flask, name: str, *, holder: str, now: datetime | None = None) -> str | None:
+    """One turn of the scheduler's loop for job `name`, in an app context of its own: the job's summary,
+    None when another scheduler had this slot or the run failed. A failure (the database unreachable, a
+    fault in the job) is logged and goes no further: the loop goes on, and the job's next interval runs it
+    again. A connection the database closed since the last run (a restart: the pool does not ping) fails
+    the run's first statement; the pool has then replaced its connections, and the run is tried once more
+    at once, so a job does not wait for its next interval (a day for `purge`) after every restart."""
+    with app.app_context():
+        now = now or clock.now()
+        for attempt in (1, 2):
+            try:
+                summary = run_scheduled(name, now=now, holder=holder)
+            except DBAPIError as error:
+                if attempt == 1 and error.connection_invalidated:
+                    log.info("job %s: the database connection was lost; trying again with a new one", name)
+                    continue
+                log.exception("job %s failed; its next interval runs it again", name)
+                return None
+            except Exception:
+                log.exception("job %s failed; its next interval runs it again", name)
+                return None
+            log.info("%s: %s", name, summary if summary is not None else "claimed by another scheduler")
+            return summary
+    return None
+
+
 def tick(*, now: datetime, holder: str) -> dict[str, str | None]:
     return {name: run_scheduled(name, now=now, holder=holder) for name in jobs()}
 
@@ -114,17 +140,16 @@ def run_scheduler() -> None:
 
     holder = f"{socket.gethostname()}:{os.getpid()}"
 
-    def wrapped(name: str) -> None:
-        with app.app_context():
-            try:
-                summary = run_scheduled(name, now=clock.now(), holder=holder)
-                log.info("%s: %s", name, summary if summary is not None else "claimed by another scheduler")
-            except Exception:
-                log.exception("job %s failed", name)
-
     for job in jobs().values():
         scheduler.add_job(
-            wrapped, "interval", minutes=job.minutes, args=[job.name], id=job.name, max_instances=1, coalesce=True
+            run_guarded,
+            "interval",
+            minutes=job.minutes,
+            args=[app, job.name],
+            kwargs={"holder": holder},
+            id=job.name,
+            max_instances=1,
+            coalesce=True,
         )
     click.echo(f"scheduler: {len(jobs())} jobs; Ctrl-C to stop")
     scheduler.start()

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from flask import Flask, g, has_request_context, session
 from sqlalchemy.engine import Engine
 
+from app.errors import DATABASE_UNAVAILABLE, commit_failed_answer
 from app.extensions import db
 
 log = logging.getLogger("app.jobs")
@@ -123,9 +124,14 @@ def register_transactions(app: Flask) -> None:
             return response
         try:
             db.session.commit()
-        except Exception:
+        except Exception as error:
             db.session.rollback()
             session.pop("_flashes", None)  # a "saved" message must not outlive a change that was not
+            if isinstance(error, DATABASE_UNAVAILABLE):  # the 503 of an outage, not a 500
+                response = commit_failed_answer(response, error)
+                g.response_status = response.status_code  # for the access line (app.observability), made earlier
+                run_kept()
+                return response
             raise  # Flask answers 500 through the error handlers (and calls this again: a rollback)
         run_kept()
         return response

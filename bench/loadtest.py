@@ -61,7 +61,9 @@ RESULTS = ROOT / "bench" / "loadtest-results.md"
 USERS_FILE = WORK / "load-users.json"
 LOAD_DB = "atu_load"
 INSTITUTIONS = ("UVT", "UPT", "UMFT", "USVT")
-INSTANCE = "--workers 2 --threads 4"
+INSTANCE = "--workers 2 --threads 4 --keep-alive 10"
+# Clients wait up to 2 s between requests on one connection: a keep-alive shorter than that (gunicorn's 2 s)
+# races them, the server closing as the next request arrives. Behind nginx (HTTP/1.0 upstream) it cannot happen.
 GOAL_RATIO = 10.0
 # Copied resource columns (everything but identity, names and timestamps).
 SKIPPED = {"id", "name", "name_en", "created_at", "updated_at"}
@@ -71,13 +73,15 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def backend() -> PostgresBackend:
+def backend(fresh: bool) -> PostgresBackend:
+    """The load test's database; with `fresh`, made anew (else the last run's, kept by --reuse)."""
     raw = os.environ.get("LOAD_DATABASE_URL")
     if raw:
         return PostgresBackend(database_url(raw), reset_schema=True)
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {LOAD_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {LOAD_DB}")
+    if fresh:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {LOAD_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {LOAD_DB}")
     url = make_url(database_url(PG_ADMIN_URL)).set(database=LOAD_DB)
     return PostgresBackend(url.render_as_string(hide_password=False), reset_schema=True)
 
@@ -221,9 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--occurrences", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the database and users of the last run")
     args = parser.parse_args(argv)
-    target = backend()
+    reuse = args.reuse and USERS_FILE.exists()
+    target = backend(fresh=not reuse)
     started = time.perf_counter()
-    if not (args.reuse and USERS_FILE.exists()):
+    if not reuse:
         log(f"== preparing {args.resources:,} resources and {args.occurrences:,} occurrences")
         prepare(target, args.resources, args.occurrences, args.users)
     prepared = time.perf_counter() - started

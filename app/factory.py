@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 from functools import lru_cache
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -59,6 +60,7 @@ def create_app(config: type | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     register_health(app)
+    register_icons(app)
     register_static_versions(app)
     trust_proxies(app)
     return app
@@ -148,6 +150,16 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     register_commands(app)
+
+
+def register_icons(app: Flask) -> None:
+    """The favicon browsers ask for by name (/favicon.ico) is the site's SVG icon; the web app manifest is
+    served with its own media type (installable on a phone)."""
+    mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return redirect(url_for("static", filename="icons/atu.svg"), code=301)
 
 
 def register_health(app: Flask) -> None:

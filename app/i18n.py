@@ -15,7 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from flask import Flask, abort, current_app, has_request_context, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, ngettext
 from flask_babel.speaklater import LazyString
 
 from app.urls import is_safe_next
@@ -39,6 +39,27 @@ def select_locale() -> str:
     if chosen is not None and chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def duration_text(minutes: int | float) -> str:
+    """A length of time as people say it, in the current language: "2 days 3 hours", "1 oră 30 de minute";
+    whole days, hours and minutes, the zero parts left out ("0 minutes" for nothing)."""
+    total = max(0, round(minutes))
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", days))
+    if hours:
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
+    if mins or not parts:
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", mins))
+    return " ".join(parts)
+
+
+def lazy_duration(minutes: int | float) -> LazyString:
+    """`duration_text`, in the language of wherever it is shown (a service's message is rendered later)."""
+    return LazyString(duration_text, minutes)
 
 
 def current_language() -> str:
@@ -93,6 +114,8 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     @app.template_filter("localtime")
     def localtime(value, tz_name: str = DEFAULT_TIMEZONE) -> str:
         return format_datetime(value, format="EEE d MMM yyyy, HH:mm", tzinfo=zone(tz_name), locale=get_locale())
+
+    app.add_template_filter(duration_text, "duration")
 
     @app.template_filter("money")
     def money(value, currency: str = "RON") -> str:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 
+from app.i18n import lazy_duration
 from app.zones import to_local
 from availability.intervals import Span, overlaps, saturated, units_free, widen
 from resources.hours import closed_spans
@@ -270,11 +271,11 @@ def regions(
 def _duration_clash(resource: RuleSettings, span: Span) -> Clash | None:
     minutes = (span.end - span.start).total_seconds() / 60
     if resource.min_duration_minutes is not None and minutes < resource.min_duration_minutes:
-        return Clash(
-            span.start, span.end, "too_short", _l("at least %(num)s minutes", num=resource.min_duration_minutes)
-        )
+        shortest = lazy_duration(resource.min_duration_minutes)
+        return Clash(span.start, span.end, "too_short", _l("at least %(duration)s", duration=shortest))
     if resource.max_duration_minutes is not None and minutes > resource.max_duration_minutes:
-        return Clash(span.start, span.end, "too_long", _l("at most %(num)s minutes", num=resource.max_duration_minutes))
+        longest = lazy_duration(resource.max_duration_minutes)
+        return Clash(span.start, span.end, "too_long", _l("at most %(duration)s", duration=longest))
     return None
 
 
@@ -282,7 +283,7 @@ def _detail(
     reason: str, hits: list[Region], resource: RuleSettings, busy: BusyTime, asker: Asker, span: Span, extra
 ) -> tuple[str, list[dict[str, Any]]]:
     if reason == "notice":
-        return _l("book at least %(minutes)s minutes ahead", minutes=resource.min_notice_minutes), []
+        return _l("book at least %(duration)s ahead", duration=lazy_duration(resource.min_notice_minutes)), []
     if reason == "past":
         return _l("the start is in the past"), []
     if reason == "too_far":

@@ -115,6 +115,8 @@ def mine():
     upcoming = [
         b for b in bookings if any(o.end_at > now for o in b.occurrences) and b.status in ("pending", "confirmed")
     ]
+    # What comes next first (by the next session still to come), not by when it was booked.
+    upcoming.sort(key=lambda b: (min(o.start_at for o in b.occurrences if o.end_at > now), b.id))
     past = [b for b in bookings if b not in upcoming]
     feeds = [FeedOut.of(feed, token, base_url()).dump() for feed, token in calendars.list_feeds(current_user)]
     return render_template(

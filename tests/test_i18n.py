@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -36,7 +37,7 @@ def test_messages_raised_by_services_are_extracted():
     found = extracted_messages()
     assert {
         "No resource %(id)s.",
-        "book at least %(minutes)s minutes ahead",
+        "book at least %(duration)s ahead",
         "already booked",
         "must be after start",
         "This booking is %(status)s, not pending.",
@@ -92,3 +93,29 @@ def test_a_missing_catalogue_is_compiled_at_start_up_and_a_language_without_one_
 
     with pytest.raises(RuntimeError, match="no catalogue for the language 'hu'"):
         create_app(Unknown)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "english", "romanian"),
+    [
+        (0, "0 minutes", "0 minute"),
+        (1, "1 minute", "1 minut"),
+        (45, "45 minutes", "45 de minute"),
+        (60, "1 hour", "1 oră"),
+        (90, "1 hour 30 minutes", "1 oră 30 de minute"),
+        (2880, "2 days", "2 zile"),
+        (43200, "30 days", "30 de zile"),
+        (1501, "1 day 1 hour 1 minute", "1 zi 1 oră 1 minut"),
+    ],
+)
+def test_durations_are_said_as_people_say_them(app, minutes, english, romanian):
+    """Rules in days and hours, not raw minutes ("book at least 2880 minutes ahead"), in both languages, with
+    Romanian's three plural forms ("2 zile", "20 de zile")."""
+    from flask_babel import refresh
+
+    from app.i18n import duration_text
+
+    for language, expected in (("en", english), ("ro", romanian)):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            refresh()  # the app context (and the locale cached in it) outlives each request context
+            assert duration_text(minutes) == expected

@@ -195,3 +195,19 @@ def test_static_urls_carry_their_contents_hash(app, client):
     assert f"/static/css/app.css?v={expected}" in page
     with client.get(f"/static/css/app.css?v={expected}") as served:
         assert served.status_code == 200 and served.data == css.read_bytes()
+
+
+def test_pages_name_an_icon_and_a_manifest_that_are_served(client):
+    """No page asks for a favicon that is not there (a console error on every page), and the web app
+    manifest is valid JSON with its own media type, naming an icon that is served."""
+    import json
+
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert 'rel="icon" href="/static/icons/atu.svg?v=' in page and 'rel="manifest"' in page
+    legacy = client.get("/favicon.ico")
+    assert legacy.status_code == 301 and legacy.headers["Location"].startswith("/static/icons/atu.svg")
+    with client.get("/static/manifest.webmanifest") as manifest:
+        assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+        icons = json.loads(manifest.data)["icons"]
+    with client.get(icons[0]["src"]) as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"

@@ -131,3 +131,12 @@ def test_approvals_page(client, auth, make_user, make_resource):
 
 def test_members_have_no_approvals_page(client, signed_in):
     assert client.get("/approvals").status_code == 403
+
+
+def test_upcoming_bookings_are_listed_by_date_not_by_when_they_were_made(client, signed_in, make_resource):
+    lab = make_resource("UPT")
+    for day, title in (("2026-11-20", "Mai tarziu"), ("2026-11-10", "Mai devreme"), ("2026-11-15", "La mijloc")):
+        assert book(client, lab, title=title, date=day).status_code == 302
+    page = client.get("/bookings", headers=ENGLISH).text
+    upcoming = page.split("Mai devreme", 1)
+    assert len(upcoming) == 2 and upcoming[1].index("La mijloc") < upcoming[1].index("Mai tarziu")

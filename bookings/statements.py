@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from accounts.models import Institution, Role, User
@@ -62,24 +63,13 @@ def statement(actor: User, month: str) -> list[StatementRow]:
     return exchange_between(actor, *month_bounds(month))
 
 
-def exchange_between(actor: User, start: datetime, end: datetime) -> list[StatementRow]:
-    """Confirmed use in [start, end) (by occurrence start), per pair of universities: the settlement's
-    rule, and the reports' exchange. A manager sees the pairs their university is part of.
-
-    A booking's stored price is shared among its active occurrences by duration, so a series
-    crossing months is billed in the months it is used. The database adds up each booking's time in the
-    period and its active time in all (a year of the alliance is a quarter of a million occurrences; none is
-    loaded as an object); only a dorm's nights are counted here, in its own calendar.
-    """
+def confirmed_use(actor: User, start: datetime, end: datetime) -> tuple[Select, Any, Any]:
+    """What counts as use between universities in [start, end): the active occurrences of confirmed bookings
+    that start in it, joined to the booking, the resource, and the universities of the requester and of the
+    owner (returned as aliases to select from); a manager's only where their university is one of the two.
+    The settlement, the reports' exchange and its weekly trends all ask this."""
     owner, user_inst = aliased(Institution), aliased(Institution)
-    seconds = epoch_seconds(Occurrence.end_at) - epoch_seconds(Occurrence.start_at)
-    total = aliased(Occurrence)
-    active_total = (
-        select(func.sum(epoch_seconds(total.end_at) - epoch_seconds(total.start_at)))
-        .where(total.booking_id == Booking.id, total.active.is_(True))
-        .scalar_subquery()
-    )
-    used = (
+    query = (
         select(Booking.id)
         .join(Occurrence, Occurrence.booking_id == Booking.id)
         .join(Resource, Resource.id == Booking.resource_id)
@@ -94,7 +84,27 @@ def exchange_between(actor: User, start: datetime, end: datetime) -> list[Statem
         )
     )
     if actor.role == Role.MANAGER:
-        used = used.where(or_(owner.code == actor.institution.code, user_inst.code == actor.institution.code))
+        query = query.where(or_(owner.code == actor.institution.code, user_inst.code == actor.institution.code))
+    return query, user_inst, owner
+
+
+def exchange_between(actor: User, start: datetime, end: datetime) -> list[StatementRow]:
+    """Confirmed use in [start, end) (by occurrence start), per pair of universities: the settlement's
+    rule, and the reports' exchange. A manager sees the pairs their university is part of.
+
+    A booking's stored price is shared among its active occurrences by duration, so a series
+    crossing months is billed in the months it is used. The database adds up each booking's time in the
+    period and its active time in all (a year of the alliance is a quarter of a million occurrences; none is
+    loaded as an object); only a dorm's nights are counted here, in its own calendar.
+    """
+    used, user_inst, owner = confirmed_use(actor, start, end)
+    seconds = epoch_seconds(Occurrence.end_at) - epoch_seconds(Occurrence.start_at)
+    total = aliased(Occurrence)
+    active_total = (
+        select(func.sum(epoch_seconds(total.end_at) - epoch_seconds(total.start_at)))
+        .where(total.booking_id == Booking.id, total.active.is_(True))
+        .scalar_subquery()
+    )
     inner = used.add_columns(
         user_inst.code.label("user_code"),
         owner.code.label("owner_code"),

@@ -38,7 +38,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, literal, select
-from sqlalchemy.orm import aliased
 
 from accounts.models import Institution, Role, User
 from app.database import epoch_seconds
@@ -48,7 +47,7 @@ from app.zones import zone
 from availability.busy import lookback
 from bookings.models import Booking, Occurrence, Status
 from bookings.schedule import check_year
-from bookings.statements import ZONE, StatementRow, exchange_between
+from bookings.statements import ZONE, StatementRow, confirmed_use, exchange_between
 from reports.models import RefusalCount
 from resources.hours import closed_spans, wall_clock_utc
 from resources.models import Block, Kind, Resource
@@ -645,29 +644,14 @@ def trends(actor: User, when: Period) -> list[TrendRow]:
     low, high = when.bounds(ZONE)
     whens = [(Occurrence.start_at < start, index - 1) for index, (_, start) in enumerate(weeks) if index]
     week = case(*whens, else_=len(weeks) - 1) if whens else literal(0)
-    owner, user_inst = aliased(Institution), aliased(Institution)
+    used, user_inst, owner = confirmed_use(actor, low, high)
     seconds = case(
         (Resource.kind == Kind.DORM.value, 0.0),
         else_=(epoch_seconds(Occurrence.end_at) - epoch_seconds(Occurrence.start_at)) * Occurrence.units,
     )
-    query = (
-        select(week, user_inst.code, owner.code, func.count(func.distinct(Booking.id)), func.sum(seconds))
-        .join(Occurrence, Occurrence.booking_id == Booking.id)
-        .join(Resource, Resource.id == Booking.resource_id)
-        .join(owner, owner.id == Resource.institution_id)
-        .join(User, User.id == Booking.requester_id)
-        .join(user_inst, user_inst.id == User.institution_id)
-        .where(
-            Booking.status == Status.CONFIRMED,
-            Occurrence.active.is_(True),
-            Occurrence.start_at >= low,
-            Occurrence.start_at < high,
-        )
-        .group_by(week, user_inst.code, owner.code)
-    )
-    if actor.role == Role.MANAGER:
-        own = actor.institution.code
-        query = query.where((owner.code == own) | (user_inst.code == own))
+    query = used.with_only_columns(
+        week, user_inst.code, owner.code, func.count(func.distinct(Booking.id)), func.sum(seconds)
+    ).group_by(week, user_inst.code, owner.code)
     rows = [
         TrendRow(weeks[index][0], user, owner_code, int(count), (Decimal(total or 0) / 3600).quantize(Decimal("0.01")))
         for index, user, owner_code, count, total in db.session.execute(query)

@@ -28,7 +28,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
+from tests.servers import free_port
 
 # fsync=off only skips asking the disks to keep what was written: a killed or crashed server still finds
 # every committed transaction in its WAL. (synchronous_commit=off would not: a commit answered before its
@@ -65,12 +66,6 @@ def find_bindir() -> Path | None:
 def _version(folder: str) -> int:
     name = Path(folder).parent.name
     return int(name) if name.isdigit() else 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _unprivileged_account() -> pwd.struct_passwd | None:

@@ -9,13 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,8 +29,8 @@ from app.observability import log_handler
 from calendars.models import FeedImport
 from monitoring import collectors
 from notifications.models import JobRun, OutboxMessage
+from tests.servers import gunicorn
 
-ROOT = Path(__file__).resolve().parents[1]
 D = "2026-11-10"  # a Tuesday, after the tests' CLOCK_NOW
 REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
 LATENCY = "atu_http_request_duration_seconds"
@@ -340,49 +334,18 @@ def test_latency_is_labelled_by_endpoint_not_by_path(app, client, api, make_reso
 # --- several gunicorn workers --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def gunicorn(database: str, metrics_dir: Path, workers: int = 2) -> Iterator[str]:
+def multiprocess_gunicorn(database: str, metrics_dir: Path, workers: int = 2) -> Iterator[str]:
     """gunicorn with sync workers on the test database, in multiprocess mode (gunicorn.conf.py is read from the
     checkout, as in production)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "ATU_CONFIG": "testing",
-        "PYTHONPATH": str(ROOT),
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"]
-    process = subprocess.Popen(
-        [*command, "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    pytest.fail(f"gunicorn did not start: {process.communicate()[0].decode()[-2000:]}")
-                time.sleep(0.1)
+    with gunicorn(
+        database,
+        metrics_dir.parent / "gunicorn.log",
+        workers=workers,
+        threads=None,
+        env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+    ) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()  # type: ignore[union-attr]
 
 
 def _counts_per_worker(metrics_dir: Path, endpoint: str) -> dict[str, float]:
@@ -402,7 +365,7 @@ def _counts_per_worker(metrics_dir: Path, endpoint: str) -> dict[str, float]:
 def test_gunicorn_workers_add_up_in_multiprocess_mode(database, tmp_path):
     metrics_dir = tmp_path / "metrics"
     endpoint = "api.accounts_api.list_institutions"
-    with gunicorn(database, metrics_dir) as base, ThreadPoolExecutor(max_workers=8) as pool:
+    with multiprocess_gunicorn(database, metrics_dir) as base, ThreadPoolExecutor(max_workers=8) as pool:
         sent = 0
         # Eight at a time, so both single-threaded workers take some; until each has answered a few.
         while sent < 200:

@@ -22,17 +22,12 @@ import http.client
 import itertools
 import json
 import logging
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,9 +49,9 @@ from bookings.models import Booking
 from calendars import services as calendars
 from config import TestingConfig, database_url
 from resources import services as catalogue
-from tests.pgcluster import Cluster, free_port
+from tests.pgcluster import Cluster
+from tests.servers import gunicorn
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-9"
 FRIENDLY = {  # templates/errors/error.html's 503 text, in each language
     "en": "The service is briefly unavailable. Please try again in a few seconds.",
@@ -121,39 +116,12 @@ def stack(cluster: Cluster) -> Iterator[Stack]:
         db.engine.dispose()
     log = cluster.root / "gunicorn.log"  # removed with the cluster
     try:
-        with serve(raw, log) as base:
+        with gunicorn(raw, log, workers=WORKERS, threads=THREADS) as base:
             cookie = sign_in(base, "member@uvt.example.org")
             yield Stack(cluster, app, base, log, lab_id, token, feed, cookie)
     finally:
         with app.app_context():
             db.engine.dispose()
-
-
-@contextmanager
-def serve(url: str, log: Path, workers: int = WORKERS, threads: int = THREADS) -> Iterator[str]:
-    """gunicorn on `url` as tests/bookings/test_concurrency.py runs it; its output goes to `log` (a pipe
-    nobody reads would fill up and block the workers)."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "ATU_CONFIG": "testing", "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads)]
-    argv += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while call(base, "GET", "/healthz", timeout=2).status != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def sign_in(base: str, email: str) -> str:

@@ -4,19 +4,12 @@ worker processes (4 processes x 4 threads), on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from itertools import combinations
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -25,74 +18,27 @@ from accounts import services as accounts
 from app.extensions import db
 from bookings.models import Occurrence
 from reports.models import RefusalCount
+from tests.servers import gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 16
 
 # gunicorn's workers read and write through their own connections: the data must be committed.
 pytestmark = pytest.mark.committed
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(database: str):
+def server(database: str, tmp_path_factory):
     """gunicorn serving the app on the test database, 4 worker processes with 4 threads each."""
-    yield from serve(database, "wsgi:app")
+    with gunicorn(database, tmp_path_factory.mktemp("gunicorn") / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
-def limited_server(database: str):
+def limited_server(database: str, tmp_path_factory):
     """The same, with the booking budget on (BOOKING_RATE_LIMIT of tests/bookings/limited_wsgi.py)."""
-    yield from serve(database, "tests.bookings.limited_wsgi:app")
-
-
-def serve(database: str, application: str):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database, "ATU_CONFIG": "testing", "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "4",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            application,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"gunicorn did not start: {process.stdout.read().decode()[-2000:]}")
-            time.sleep(0.1)
-    yield base
-    process.send_signal(signal.SIGINT)  # quick shutdown: the requests are all answered, nothing to drain
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+    log = tmp_path_factory.mktemp("gunicorn") / "limited.log"
+    with gunicorn(database, log, "tests.bookings.limited_wsgi:app") as base:
+        yield base
 
 
 def _post(url: str, token: str, body: dict, method: str = "POST") -> int:
@@ -303,10 +249,11 @@ def test_the_booking_budget_holds_across_processes(limited_server, make_user, ma
 
 
 @pytest.fixture(scope="module")
-def second_server(database: str):
+def second_server(database: str, tmp_path_factory):
     """Another instance of the app (another host) on the same database: its own gunicorn, processes, pools
     and caches."""
-    yield from serve(database, "wsgi:app")
+    with gunicorn(database, tmp_path_factory.mktemp("gunicorn") / "second.log") as base:
+        yield base
 
 
 def _get(url: str, token: str) -> tuple[int, bytes]:

@@ -108,10 +108,6 @@ def run_guarded(app: Flask, name: str, *, holder: str, now: datetime | None = No
     return None
 
 
-def tick(*, now: datetime, holder: str) -> dict[str, str | None]:
-    return {name: run_scheduled(name, now=now, holder=holder) for name in jobs()}
-
-
 jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 scheduler_cli = AppGroup("scheduler", help="The background-job process.")
 
@@ -157,10 +153,23 @@ def run_scheduler() -> None:
 
 @scheduler_cli.command("tick")
 def run_tick() -> None:
-    """Run every job once for the current slot (for cron); jobs already claimed elsewhere are skipped."""
+    """Run every job once for the current slot (for cron); jobs already claimed elsewhere are skipped. A job
+    that fails (the database away, a fault) is logged and reported, the others still run, and the command
+    exits with 1 so cron tells someone."""
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    for name, summary in tick(now=clock.now(), holder=holder).items():
+    now = clock.now()
+    failed = []
+    for name in jobs():
+        try:
+            summary = run_scheduled(name, now=now, holder=holder)
+        except Exception:
+            log.exception("job %s failed; the next tick runs it again", name)
+            failed.append(name)
+            click.echo(f"{name}: failed (see the log)")
+            continue
         click.echo(f"{name}: {summary if summary is not None else 'already run for this slot'}")
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 def register_scheduler_commands(app: Flask) -> None:

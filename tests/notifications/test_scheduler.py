@@ -75,3 +75,23 @@ def test_purge_removes_only_what_is_past_its_use(app, runner, make_user):
     assert "purged 1 sent mail(s), 1 job run(s), 1 revoked feed(s)" in result.output
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
     assert db.session.scalar(select(func.count(CalendarFeed.id))) == 1
+
+
+def test_a_failing_job_does_not_stop_a_tick(app, runner, monkeypatch):
+    """Cron's `flask scheduler tick`: one job raising is logged and reported, every other job still runs,
+    and the command exits 1."""
+    from app import scheduler
+
+    real = scheduler.jobs()
+
+    def broken() -> str:
+        raise RuntimeError("the import server is on fire")
+
+    monkeypatch.setattr(
+        scheduler, "jobs", lambda: {**real, "import-feeds": scheduler.Job("import-feeds", broken, 60, "broken")}
+    )
+    result = runner.invoke(args=["scheduler", "tick"])
+    assert result.exit_code == 1, result.output
+    assert "import-feeds: failed (see the log)" in result.output
+    finished = set(db.session.scalars(select(JobRun.job).where(JobRun.finished_at.is_not(None))))
+    assert finished == set(real) - {"import-feeds"}

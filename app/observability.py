@@ -91,7 +91,7 @@ def register_request_id(app: Flask) -> None:
     @app.after_request
     def answer_with_id(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = current_request_id()
-        g.response_status = response.status_code  # the last answer made wins (a failed commit becomes a 500)
+        g.response_status = response.status_code  # app.transactions overwrites it when a failed commit makes a 503
         return response
 
     @app.teardown_request

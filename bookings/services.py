@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -171,6 +171,25 @@ def check_access(requester: User, resource: Resource, now: datetime) -> None:
         raise PermissionDenied(_l("This resource needs training: ask its manager for an authorisation."))
 
 
+T = TypeVar("T")
+
+
+def announces_refusals(book: Callable[..., T]) -> Callable[..., T]:
+    """A service that books or moves (its actor first, `now` by keyword) announces each BookingConflict it
+    raises (signals.booking_refused), then raises it on: the reports count demand that could not be met."""
+
+    @wraps(book)
+    def announcing(actor: User, *args: Any, now: datetime, **kwargs: Any) -> T:
+        try:
+            return book(actor, *args, now=now, **kwargs)
+        except BookingConflict as refusal:
+            signals.booking_refused.send(refusal.resource, clashes=refusal.clashes, actor=actor, now=now)
+            raise
+
+    return announcing
+
+
+@announces_refusals
 def create_booking(
     requester: User,
     *,
@@ -191,73 +210,59 @@ def create_booking(
     check_access(requester, resource, now)
     plan = plan_spans(resource, start, end, units, recurrence)
 
-    with announced_refusals(requester, now):
-        lock_resources([resource.id])
-        if idempotency_key:
-            earlier = db.session.scalar(
-                select(Booking).where(Booking.requester_id == requester.id, Booking.idempotency_key == idempotency_key)
-            )
-            if earlier is not None:
-                return earlier, []
-        clashes = find_clashes(resource, plan.spans, requester=requester, now=now)
-        clashing = {(c.start, c.end) for c in clashes}
-        free = [s for s in plan.spans if (s.start, s.end) not in clashing]
-        if clashes and (not skip_conflicts or not free):
-            raise BookingConflict(
-                clashes,
-                resource,
-                suggest(requester, resource, plan.spans[0], now=now) if len(plan.spans) == 1 else None,
-            )
-
-        budget.spend_booking(requester, now)
-        klass = requester_class(requester, resource)
-        booking = Booking(
-            resource=resource,
-            requester=requester,
-            title=title,
-            units=units,
-            status=Status.PENDING.value if needs_approval(requester, resource) else Status.CONFIRMED.value,
-            recurrence=recurrence,
-            all_day=plan.all_day,
-            price_amount=price_of(resource, klass, free, units, plan.nights),
-            currency=resource.currency,
-            requester_class=klass,
-            project_code=project_code,
-            idempotency_key=idempotency_key,
-            event_id=event_id,
-            # Requested "now" by the business clock, which also decides when a pending request expires.
-            created_at=now,
+    lock_resources([resource.id])
+    if idempotency_key:
+        earlier = db.session.scalar(
+            select(Booking).where(Booking.requester_id == requester.id, Booking.idempotency_key == idempotency_key)
         )
-        booking.occurrences = [
-            Occurrence(
-                resource_id=resource.id,
-                start_at=s.start,
-                end_at=s.end,
-                units=units,
-                exclusive=resource.units == 1,
-                active=True,
-                uid=new_uid(),
-            )
-            for s in free
-        ]
-        savepoint = writing_point()
-        db.session.add(booking)
-        note_longest(resource, free)
-        audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
-        flush_or_conflict(resource, free, savepoint)
+        if earlier is not None:
+            return earlier, []
+    clashes = find_clashes(resource, plan.spans, requester=requester, now=now)
+    clashing = {(c.start, c.end) for c in clashes}
+    free = [s for s in plan.spans if (s.start, s.end) not in clashing]
+    if clashes and (not skip_conflicts or not free):
+        raise BookingConflict(
+            clashes, resource, suggest(requester, resource, plan.spans[0], now=now) if len(plan.spans) == 1 else None
+        )
+
+    budget.spend_booking(requester, now)
+    klass = requester_class(requester, resource)
+    booking = Booking(
+        resource=resource,
+        requester=requester,
+        title=title,
+        units=units,
+        status=Status.PENDING.value if needs_approval(requester, resource) else Status.CONFIRMED.value,
+        recurrence=recurrence,
+        all_day=plan.all_day,
+        price_amount=price_of(resource, klass, free, units, plan.nights),
+        currency=resource.currency,
+        requester_class=klass,
+        project_code=project_code,
+        idempotency_key=idempotency_key,
+        event_id=event_id,
+        # Requested "now" by the business clock, which also decides when a pending request expires.
+        created_at=now,
+    )
+    booking.occurrences = [
+        Occurrence(
+            resource_id=resource.id,
+            start_at=s.start,
+            end_at=s.end,
+            units=units,
+            exclusive=resource.units == 1,
+            active=True,
+            uid=new_uid(),
+        )
+        for s in free
+    ]
+    savepoint = writing_point()
+    db.session.add(booking)
+    note_longest(resource, free)
+    audit(booking, requester, "created", status=booking.status, occurrences=len(free), skipped=len(clashes))
+    flush_or_conflict(resource, free, savepoint)
     signals.booking_created.send(booking, now=now, actor=requester)
     return booking, clashes
-
-
-@contextmanager
-def announced_refusals(actor: User, now: datetime) -> Iterator[None]:
-    """A booking refused inside the block is announced (signals.booking_refused), then raised on: the
-    reports count demand that could not be met."""
-    try:
-        yield
-    except BookingConflict as refusal:
-        signals.booking_refused.send(refusal.resource, clashes=refusal.clashes, actor=actor, now=now)
-        raise
 
 
 def writing_point() -> SessionTransaction | None:
@@ -427,8 +432,7 @@ def update_booking(
         changes["project_code"] = [booking.project_code, project_code]
         booking.project_code = project_code
     if start is not None or end is not None:
-        with announced_refusals(actor, now):
-            moved = _move(actor, booking, start, end, occurrence_id, now)
+        moved = _move(actor, booking, start, end, occurrence_id, now=now)
         changes.update(moved)
         signals.booking_rescheduled.send(booking, now=now, actor=actor, change=moved["moved"])
     if changes:
@@ -438,7 +442,8 @@ def update_booking(
     return booking
 
 
-def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, now: datetime) -> dict[str, Any]:
+@announces_refusals
+def _move(actor: User, booking: Booking, start, end, occurrence_id: int | None, *, now: datetime) -> dict[str, Any]:
     active = [o for o in booking.occurrences if o.active]
     if occurrence_id is not None:
         target = next((o for o in active if o.id == occurrence_id), None)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 import csv
 import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -22,7 +20,7 @@ from app.database import epoch_seconds
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
 from app.validation import one_line
-from app.zones import to_utc, zone
+from app.zones import to_local, to_utc
 from bookings.models import Booking, Occurrence, Status
 from config import DEFAULT_TIMEZONE
 from resources.models import Kind, Resource
@@ -153,19 +151,20 @@ def exchange_between(actor: User, start: datetime, end: datetime) -> list[Statem
             grouped[(user_code, owner_code, currency)]["amount"] += (
                 Decimal(price) * _decimal(used_seconds) / _decimal(all_seconds)
             )
-    # Dorm nights: the local midnights each stay spans, in its resource's calendar.
+    # Dorm nights: the difference of each stay's local dates, in its resource's calendar.
     for user_code, owner_code, currency, first, last, units, tz in db.session.execute(
         used.with_only_columns(
             user_inst.code,
             owner.code,
             Booking.currency,
-            epoch_seconds(Occurrence.start_at),
-            epoch_seconds(Occurrence.end_at),
+            Occurrence.start_at,
+            Occurrence.end_at,
             Occurrence.units,
             Resource.timezone,
         ).where(Resource.kind == Kind.DORM.value)
     ):
-        grouped[(user_code, owner_code, currency)]["nights"] += _nights(first, last, tz) * units
+        nights = (to_local(last, tz).date() - to_local(first, tz).date()).days
+        grouped[(user_code, owner_code, currency)]["nights"] += nights * units
     cents = Decimal("0.01")
     return [
         StatementRow(
@@ -205,19 +204,3 @@ def statement_csv(rows: list[StatementRow], month: str) -> str:
 def _decimal(seconds: float) -> Decimal:
     """Seconds summed by the database (whole seconds, or microseconds at most) as an exact decimal."""
     return Decimal(repr(round(seconds, 6)))
-
-
-def _nights(first: float, last: float, tz: str) -> int:
-    """Local midnights in (first, last]: the nights of a stay (the difference of its local dates)."""
-    midnights = _midnights(tz, int(first // 86400 - 1), int(last // 86400 + 2))
-    return bisect.bisect_right(midnights, last) - bisect.bisect_right(midnights, first)
-
-
-@lru_cache(maxsize=4096)
-def _midnights_of(tz: str, day: int) -> float:
-    local = date(1970, 1, 1) + timedelta(days=day)
-    return datetime.combine(local, time(), tzinfo=zone(tz)).timestamp()
-
-
-def _midnights(tz: str, first_day: int, last_day: int) -> list[float]:
-    return [_midnights_of(tz, day) for day in range(first_day, last_day + 1)]

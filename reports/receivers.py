@@ -3,7 +3,8 @@ day and reason, in a transaction of their own: the refusal's rollback must not u
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -24,25 +25,14 @@ def register_reports(app: Flask) -> None:
 
 def booking_refused(resource: Resource, *, clashes: list[Any], now: datetime, **_: Any) -> None:
     if clashes:
-        keep(_Count(resource.id, to_local(now, ZONE).date(), clashes[0].reason[:40]))
+        keep(partial(count_refusal, resource.id, to_local(now, ZONE).date(), clashes[0].reason[:40]))
 
 
-class _Count:
+def count_refusal(resource_id: int, day: date, reason: str) -> None:
     """One refused request, counted by one upsert (concurrent refusals add up, none is lost)."""
-
-    def __init__(self, resource_id: int, day: Any, reason: str) -> None:
-        self.resource_id, self.day, self.reason = resource_id, day, reason
-
-    def __call__(self) -> None:
-        statement = upsert(RefusalCount, db.session).values(
-            resource_id=self.resource_id, day=self.day, reason=self.reason, count=1
+    statement = upsert(RefusalCount, db.session).values(resource_id=resource_id, day=day, reason=reason, count=1)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["resource_id", "day", "reason"], set_={"count": RefusalCount.count + 1}
         )
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["resource_id", "day", "reason"],
-                set_={"count": RefusalCount.count + 1},
-            )
-        )
-
-    def __repr__(self) -> str:
-        return f"refusal of resource {self.resource_id} ({self.reason})"
+    )

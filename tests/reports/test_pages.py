@@ -59,6 +59,16 @@ def test_the_page_downloads_its_figures_as_files(client, auth, make_user, make_r
     xlsx = client.get("/reports/exchange.xlsx?from=2026-11-10&to=2026-11-10", headers=ENGLISH)
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert client.get("/reports/utilisation.csv?from=2026-11-10", headers=ENGLISH).status_code == 422
+    # The heat map and the weekly trends download from the page with the page's filters, as the API's rows.
+    assert "/reports/heatmap.csv?" in page and "/reports/trends.xlsx?" in page
+    heat = client.get(f"/reports/heatmap.csv?from=2026-11-10&to=2026-11-10&resource={lab.id}", headers=ENGLISH)
+    assert heat.mimetype == "text/csv"
+    assert "2026-11-10,2026-11-10,2,12,1.0,1.0,1.0" in heat.get_data(as_text=True)  # Tuesday 12:00, full
+    trends = client.get("/reports/trends.xlsx?from=2026-11-10&to=2026-11-10", headers=ENGLISH)
+    assert trends.status_code == 200 and trends.data[:2] == b"PK"
+    other = make_resource(institution="UVT")
+    refused = client.get(f"/reports/heatmap.csv?from=2026-11-10&to=2026-11-10&resource={other.id}", headers=ENGLISH)
+    assert refused.status_code == 422  # another university's resource is not among a manager's choices
 
 
 def test_findings_name_bottlenecks_the_least_used_and_the_unused(client, auth, make_user, make_resource, make_booking):
